@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# Local Neo4j 5.26 Community test server without Docker: an embedded
+# server (neo4j-launcher/Launcher.java) run from Maven Central jars.
+# Usage: neo4j.sh start | stop [--keep-data] | status | restart
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LAUNCHER_DIR=$HERE/neo4j-launcher
+STATE=${KGREC_NEO4J_STATE:-/tmp/kgrec-neo4j}
+CACHE=${KGREC_NEO4J_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kgrec}
+TIMEOUT=${KGREC_NEO4J_START_TIMEOUT:-180}
+HEAP=${KGREC_NEO4J_HEAP:-1g}
+
+say() { echo "neo4j.sh: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+# --- helpers -------------------------------------------------------------
+
+need_tools() {
+    local missing=()
+    command -v java >/dev/null 2>&1 || missing+=(java)
+    command -v mvn >/dev/null 2>&1 || missing+=(mvn)
+    command -v python3 >/dev/null 2>&1 || missing+=(python3)
+    if ((${#missing[@]})); then
+        say "missing: ${missing[*]}"
+        say "install Java 17+ and Maven, e.g. 'apt-get install -y openjdk-17-jdk-headless maven'"
+        say "(or use docker/docker-compose.yml if you have Docker)"
+        exit 2
+    fi
+    local v
+    v=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
+    if [[ -z $v || $v -lt 17 ]]; then
+        say "Java 17 or newer is needed (found: ${v:-unknown}); e.g. 'apt-get install -y openjdk-17-jdk-headless'"
+        exit 2
+    fi
+}
+
+# Classpath from the pom, cached per pom content; ~/.m2 keeps the jars.
+classpath() {
+    local sum cpfile tmp
+    sum=$(sha256sum "$LAUNCHER_DIR/pom.xml" | cut -c1-16)
+    cpfile=$CACHE/neo4j-launcher-$sum.classpath
+    if [[ -s $cpfile ]] && cp_ok "$cpfile"; then
+        cat "$cpfile"
+        return
+    fi
+    mkdir -p "$CACHE"
+    tmp=$(mktemp "$CACHE/cp.XXXXXX")
+    say "resolving Neo4j jars with Maven (first run downloads ~125 MB)..."
+    if ! mvn -q -B -Dstyle.color=never -f "$LAUNCHER_DIR/pom.xml" dependency:build-classpath \
+        -Dmdep.outputFile="$tmp" >&2; then
+        rm -f "$tmp"
+        die "mvn dependency:build-classpath failed (is Maven Central reachable?)"
+    fi
+    mv "$tmp" "$cpfile"
+    cat "$cpfile"
+}
+
+# Every jar of a cached classpath still exists (~/.m2 may have been wiped).
+cp_ok() {
+    local jar
+    while IFS= read -r -d: jar || [[ -n $jar ]]; do
+        [[ -f $jar ]] || return 1
+    done <"$1"
+}
+
+alive() {
+    local pid=$1 st
+    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
+    st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || echo "?")
+    [[ $st != Z ]] || return 1
+    grep -qa Launcher "/proc/$pid/cmdline" 2>/dev/null
+}
+
+port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+get() { cat "$STATE/$1" 2>/dev/null || true; }
+
+running() {
+    local pid port
+    pid=$(get pid)
+    port=$(get port)
+    alive "$pid" && [[ -n $port ]] && grep -q '^NEO4J_READY' "$STATE/log" 2>/dev/null && port_open "$port"
+}
+
+log_tail() {
+    say "--- tail of $STATE/log ---"
+    tail -n 40 "$STATE/log" >&2 2>/dev/null || true
+    local dbg
+    dbg=$(get data_dir)/logs/debug.log
+    if [[ -f $dbg ]]; then
+        say "--- tail of $dbg ---"
+        tail -n 20 "$dbg" >&2 || true
+    fi
+}
+
+wait_ready() {
+    local pid=$1 port=$2 deadline=$((SECONDS + TIMEOUT))
+    while ((SECONDS < deadline)); do
+        if ! alive "$pid"; then
+            say "server exited during startup"
+            log_tail
+            return 1
+        fi
+        if grep -q '^NEO4J_READY' "$STATE/log" 2>/dev/null && port_open "$port"; then
+            return 0
+        fi
+        sleep 0.5
+    done
+    say "not ready after ${TIMEOUT}s (KGREC_NEO4J_START_TIMEOUT)"
+    log_tail
+    return 1
+}
+
+lock() {
+    mkdir -p "$(dirname "$STATE")"
+    exec 9>"$STATE.lock"
+    flock 9
+}
+
+# --- commands ------------------------------------------------------------
+
+cmd_start() {
+    local pid port data created cp
+    if running; then
+        echo "NEO4J_URI=$(get uri)"
+        return
+    fi
+    pid=$(get pid)
+    if alive "$pid"; then
+        # started but not answering yet (or hung): wait for it
+        wait_ready "$pid" "$(get port)" || exit 1
+        echo "NEO4J_URI=$(get uri)"
+        return
+    fi
+    need_tools
+    cp=$(classpath)
+    mkdir -p "$STATE"
+    rm -f "$STATE/pid" "$STATE/uri"
+
+    # data dir: env, else kept from a previous run (restart), else fresh temp
+    data=${KGREC_NEO4J_DATA:-$(get data_dir)}
+    created=$(get created_data)
+    if [[ -n ${KGREC_NEO4J_DATA:-} ]]; then
+        created=0
+    elif [[ -z $data ]]; then
+        data=$(mktemp -d "${TMPDIR:-/tmp}/kgrec-neo4j-data.XXXXXX")
+        created=1
+    fi
+    mkdir -p "$data"
+    data=$(cd "$data" && pwd)
+    echo "$data" >"$STATE/data_dir"
+    echo "${created:-0}" >"$STATE/created_data"
+
+    # port: env, else kept (restart), else a free one
+    port=${KGREC_NEO4J_PORT:-$(get port)}
+    if [[ -z $port ]] || { [[ -z ${KGREC_NEO4J_PORT:-} ]] && port_open "$port"; }; then
+        port=$(free_port)
+    fi
+    echo "$port" >"$STATE/port"
+
+    [[ -f $STATE/log ]] && mv -f "$STATE/log" "$STATE/log.prev"
+    say "starting Neo4j on 127.0.0.1:$port, data in $data"
+    # shellcheck disable=SC2086
+    setsid java -Xms"$HEAP" -Xmx"$HEAP" \
+        --add-opens=java.base/java.nio=ALL-UNNAMED \
+        --add-opens=java.base/java.io=ALL-UNNAMED \
+        --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
+        -Dlog4j2.disable.jmx=true \
+        ${KGREC_NEO4J_JAVA_OPTS:-} \
+        -cp "$cp" "$LAUNCHER_DIR/Launcher.java" --port "$port" --data-dir "$data" \
+        </dev/null >"$STATE/log" 2>&1 9>&- &
+    pid=$!
+    echo "$pid" >"$STATE/pid"
+    if ! wait_ready "$pid" "$port"; then
+        kill -TERM "$pid" 2>/dev/null || true
+        exit 1
+    fi
+    echo "bolt://127.0.0.1:$port" >"$STATE/uri"
+    say "ready in ${SECONDS}s"
+    echo "NEO4J_URI=bolt://127.0.0.1:$port"
+}
+
+cmd_stop() {
+    local keep=0 pid data i
+    [[ ${1:-} == --keep-data ]] && keep=1
+    [[ -d $STATE ]] || { say "not running"; return 0; }
+    pid=$(get pid)
+    if alive "$pid"; then
+        kill -TERM "$pid"
+        for ((i = 0; i < 120; i++)); do
+            alive "$pid" || break
+            sleep 0.5
+        done
+        if alive "$pid"; then
+            say "no exit after 60s, sending SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            sleep 1
+        fi
+    fi
+    rm -f "$STATE/pid" "$STATE/uri"
+    if ((keep)); then
+        say "stopped (data kept in $(get data_dir))"
+        return
+    fi
+    data=$(get data_dir)
+    if [[ $(get created_data) == 1 && -n $data && -d $data ]]; then
+        rm -rf -- "$data"
+    fi
+    rm -rf -- "$STATE"
+    say "stopped"
+}
+
+cmd_status() {
+    if running; then
+        get uri
+        return 0
+    fi
+    say "not running"
+    return 1
+}
+
+case ${1:-} in
+start) lock; cmd_start ;;
+stop) lock; cmd_stop "${2:-}" ;;
+restart) lock; cmd_stop --keep-data; cmd_start ;;
+status) cmd_status ;;
+*)
+    echo "usage: $0 start | stop [--keep-data] | status | restart" >&2
+    exit 64
+    ;;
+esac

@@ -1,0 +1,1 @@
+"""Versioned graph schema files (Cypher and Turtle), read with importlib.resources."""

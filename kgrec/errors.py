@@ -1,0 +1,44 @@
+"""Exceptions raised by kgrec. Every error names the offending value, file or line."""
+
+from __future__ import annotations
+
+
+class KgrecError(Exception):
+    """Base class of all kgrec errors."""
+
+
+class InvalidNameError(KgrecError, ValueError):
+    """A label, relationship type or property key breaks the schema's name rule."""
+
+
+class UnknownIdError(KgrecError, KeyError):
+    """A referenced user, item or entity id does not exist in the store."""
+
+    def __init__(self, label: str, ids: list[str]) -> None:
+        shown = ", ".join(repr(i) for i in ids[:10])
+        more = f" (and {len(ids) - 10} more)" if len(ids) > 10 else ""
+        super().__init__(f"unknown {label} id(s): {shown}{more}")
+        self.label = label
+        self.ids = ids
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0])
+
+
+class InvalidValueError(KgrecError, ValueError):
+    """A value has the wrong type or is not finite (e.g. a NaN weight)."""
+
+
+class DataFormatError(KgrecError, ValueError):
+    """A source file is malformed. The message names the file and, where known, the line."""
+
+    def __init__(self, path: object, problem: str, line: int | None = None) -> None:
+        where = f"{path}:{line}" if line is not None else f"{path}"
+        super().__init__(f"{where}: {problem}")
+        self.path = path
+        self.line = line
+        self.problem = problem
+
+
+class StoreMismatchError(KgrecError):
+    """A store does not hold the graph a model or checkpoint was built from."""

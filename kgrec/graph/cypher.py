@@ -1,0 +1,143 @@
+"""Every Cypher statement kgrec sends, in one place.
+
+Values are always parameters (``$rows``, ``$ids``...). The only things formatted into a statement
+are node labels from :class:`~kgrec.graph.schema.NodeLabel` (a fixed enum), relationship types and
+property keys that passed :func:`~kgrec.graph.schema.validate_name`, and the hop bound, an int
+from 1 to 3. The ``render_*`` helpers re-validate what they splice, so a caller cannot bypass it.
+"""
+
+from __future__ import annotations
+
+from kgrec.graph.schema import NodeLabel, validate_name
+
+UPSERT_NODES = """
+UNWIND $rows AS row
+MERGE (n:{label} {{id: row.id}})
+SET n.text = coalesce(row.text, n.text), n.name = coalesce(row.name, n.name)
+SET n += row.properties
+"""
+
+UPSERT_INTERACTIONS = """
+UNWIND $rows AS row
+MATCH (u:User {id: row.user})
+MATCH (i:Item {id: row.item})
+MERGE (u)-[r:INTERACTED]->(i)
+SET r.rating = row.rating, r.weight = row.weight, r.timestamp = row.timestamp, r.split = row.split
+"""
+
+UPSERT_TRIPLES = """
+UNWIND $rows AS row
+MATCH (h:{head_label} {{id: row.head}})
+MATCH (t:{tail_label} {{id: row.tail}})
+MERGE (h)-[:`{relation}`]->(t)
+"""
+
+MISSING_IDS = """
+UNWIND $ids AS id
+OPTIONAL MATCH (n:{label} {{id: id}})
+WITH id, n WHERE n IS NULL
+RETURN id
+"""
+
+WRITE_EMBEDDINGS = """
+UNWIND $rows AS row
+MATCH (n:{label} {{id: row.id}})
+SET n.`{property}` = row.vector
+"""
+
+READ_EMBEDDINGS = """
+UNWIND $ids AS id
+MATCH (n:{label} {{id: id}})
+RETURN n.`{property}` AS vector
+"""
+
+GET_NODES = """
+UNWIND $ids AS id
+MATCH (n:{label} {{id: id}})
+RETURN n.id AS id, n.text AS text, n.name AS name, properties(n) AS properties
+"""
+
+SNAPSHOT_NODES = "MATCH (n:{label}) RETURN n.id AS id, n.text AS text, n.name AS name"
+
+SNAPSHOT_INTERACTIONS = """
+MATCH (u:User)-[r:INTERACTED]->(i:Item)
+RETURN u.id AS user, i.id AS item, r.rating AS rating, r.weight AS weight,
+       r.timestamp AS timestamp, r.split AS split
+"""
+
+SNAPSHOT_TRIPLES = """
+MATCH (h)-[r]->(t) WHERE type(r) <> 'INTERACTED'
+RETURN labels(h)[0] AS head_label, h.id AS head, type(r) AS relation,
+       labels(t)[0] AS tail_label, t.id AS tail
+"""
+
+COUNT_NODES = "MATCH (n:{label}) RETURN count(n) AS n"
+
+COUNT_RELATIONSHIPS = "MATCH ()-[r]->() RETURN type(r) AS type, count(r) AS n"
+
+NEIGHBOURS = """
+MATCH (n:{label} {{id: $id}})-[r]-(m)
+WHERE $relation IS NULL OR type(r) = $relation
+RETURN type(r) AS relation, startNode(r) = n AS outgoing,
+       labels(m)[0] AS label, m.id AS id, m.name AS name
+"""
+
+# Simple paths (no repeated node) of 1..max_hops relationships, ordered like
+# GraphPath.sort_key and cut per item, for all items in one round trip.
+PATHS = """
+MATCH (u:User {{id: $user}})
+UNWIND $items AS item_id
+MATCH (i:Item {{id: item_id}})
+CALL (u, i) {{
+  MATCH p = (u)-[*1..{max_hops}]-(i)
+  WHERE all(r IN relationships(p) WHERE type(r) <> 'INTERACTED' OR r.split IN $splits)
+    AND all(k IN range(0, length(p) - 1) WHERE NOT nodes(p)[k] IN nodes(p)[k + 1..])
+  WITH p,
+       [n IN nodes(p) | [labels(n)[0], n.id]] AS node_key,
+       [k IN range(0, length(p) - 1) |
+          [type(relationships(p)[k]), startNode(relationships(p)[k]) = nodes(p)[k]]] AS rel_key
+  ORDER BY length(p), node_key, rel_key
+  LIMIT $limit
+  RETURN [n IN nodes(p) | [labels(n)[0], n.id, n.name]] AS nodes,
+         [x IN rel_key | x[0]] AS relations, [x IN rel_key | x[1]] AS forward
+}}
+RETURN item_id, nodes, relations, forward
+"""
+
+DELETE_BATCH = """
+MATCH (n) WITH n LIMIT $batch
+DETACH DELETE n
+RETURN count(*) AS deleted
+"""
+
+CREATE_VECTOR_INDEX = """
+CREATE VECTOR INDEX {name} IF NOT EXISTS
+FOR (n:{label}) ON n.`{property}`
+OPTIONS {{indexConfig: {{`vector.dimensions`: $dimensions, `vector.similarity_function`: $similarity}}}}
+"""
+
+QUERY_VECTOR_INDEX = """
+CALL db.index.vector.queryNodes($index, $k, $vector) YIELD node, score
+RETURN node.id AS id, score
+"""
+
+
+def render(template: str, *, label: NodeLabel | None = None, **names: str | int) -> str:
+    """Format ``template`` with a fixed label and validated names.
+
+    ``relation``, ``property``, ``name``, ``head_label`` and ``tail_label`` are checked here;
+    ``max_hops`` must be an int in 1..3.
+    """
+    values: dict[str, str | int] = {}
+    if label is not None:
+        values["label"] = NodeLabel.parse(label).value
+    for key, value in names.items():
+        if key in ("head_label", "tail_label"):
+            values[key] = NodeLabel.parse(value).value
+        elif key == "max_hops":
+            if not isinstance(value, int) or not 1 <= value <= 3:
+                raise ValueError(f"max_hops must be 1..3, got {value!r}")
+            values[key] = value
+        else:
+            values[key] = validate_name(value, key)
+    return template.format(**values)

@@ -1,0 +1,250 @@
+"""The Neo4j store: the same :class:`~kgrec.graph.store.GraphStore` on a Neo4j 5 server.
+
+Driver-first: pass a :class:`neo4j.Driver` you own, or use :meth:`Neo4jGraphStore.connect`.
+Every query goes through ``driver.execute_query``, i.e. a managed transaction with the driver's
+retries on transient errors; each write batch is one transaction of ``UNWIND $rows ... MERGE``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Any, Sequence
+
+import neo4j
+import numpy as np
+
+from kgrec.errors import InvalidValueError
+from kgrec.graph import cypher
+from kgrec.graph.cypher import render
+from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, NodeRef, Triple
+from kgrec.graph.schema import (
+    RESERVED_PROPERTIES,
+    VECTOR_SIMILARITIES,
+    NodeLabel,
+    schema_statements,
+    vector_index_name,
+)
+from kgrec.graph.snapshot import Snapshot
+from kgrec.graph.store import GraphStats, GraphStore
+
+log = logging.getLogger(__name__)
+
+
+class Neo4jGraphStore(GraphStore):
+    """A :class:`~kgrec.graph.store.GraphStore` backed by Neo4j 5 (5.26 LTS tested).
+
+    Args:
+        driver: an open driver; the store does not close it unless it created it.
+        database: the database name (``None``: the server's default).
+        apply_schema: apply ``graph_schema/schema.cypher`` (idempotent) on construction.
+    """
+
+    def __init__(
+        self, driver: neo4j.Driver, database: str | None = None, apply_schema: bool = True
+    ) -> None:
+        self.driver = driver
+        self.database = database
+        self._owns_driver = False
+        if apply_schema:
+            self.apply_schema()
+
+    @classmethod
+    def connect(
+        cls,
+        uri: str,
+        auth: tuple[str, str] | None = None,
+        database: str | None = None,
+        apply_schema: bool = True,
+    ) -> "Neo4jGraphStore":
+        """Open a driver to ``uri``, check connectivity, and return a store that owns it."""
+        driver = neo4j.GraphDatabase.driver(uri, auth=auth)
+        try:
+            driver.verify_connectivity()
+            store = cls(driver, database, apply_schema)
+        except Exception:
+            driver.close()
+            raise
+        store._owns_driver = True
+        return store
+
+    def close(self) -> None:
+        if self._owns_driver:
+            self.driver.close()
+
+    def _query(self, query: str, read: bool = False, **params: Any) -> list[neo4j.Record]:
+        records, _, _ = self.driver.execute_query(
+            query,
+            parameters_=params,
+            database_=self.database,
+            routing_=neo4j.RoutingControl.READ if read else neo4j.RoutingControl.WRITE,
+        )
+        return records
+
+    # -- schema ---------------------------------------------------------------------------------
+    def apply_schema(self) -> None:
+        """Create the constraints and indexes of ``graph_schema/schema.cypher`` if absent."""
+        for statement in schema_statements():
+            self._query(statement)
+
+    def create_vector_index(
+        self,
+        label: str | NodeLabel,
+        dimensions: int,
+        similarity: str = "cosine",
+        property: str = "embedding",
+    ) -> str:
+        """Create (if absent) the vector index on ``label.property``; returns its name."""
+        if isinstance(dimensions, bool) or not isinstance(dimensions, int) or dimensions <= 0:
+            raise InvalidValueError(f"dimensions must be a positive int, got {dimensions!r}")
+        if similarity not in VECTOR_SIMILARITIES:
+            raise InvalidValueError(f"similarity must be one of {VECTOR_SIMILARITIES}")
+        name = vector_index_name(label)
+        query = render(cypher.CREATE_VECTOR_INDEX, label=label, name=name, property=property)
+        self._query(query, dimensions=dimensions, similarity=similarity)
+        self._query("CALL db.awaitIndexes(300)")
+        return name
+
+    def query_vector_index(
+        self, label: str | NodeLabel, vector: np.ndarray, k: int
+    ) -> list[tuple[str, float]]:
+        """Approximate nearest ``label`` nodes to ``vector`` as ``(id, score)``, best first."""
+        records = self._query(
+            cypher.QUERY_VECTOR_INDEX,
+            read=True,
+            index=vector_index_name(label),
+            k=int(k),
+            vector=[float(x) for x in np.asarray(vector).ravel()],
+        )
+        return [(r["id"], r["score"]) for r in records]
+
+    # -- writes ---------------------------------------------------------------------------------
+    def _missing_ids(self, label: NodeLabel, ids: list[str]) -> list[str]:
+        found = self._query(render(cypher.MISSING_IDS, label=label), read=True, ids=ids)
+        missing = {r["id"] for r in found}
+        return [i for i in ids if i in missing]
+
+    def _write_nodes(self, label: NodeLabel, batch: Sequence[NodeRecord]) -> None:
+        rows = [
+            {"id": r.id, "text": r.text, "name": r.name, "properties": dict(r.properties)}
+            for r in batch
+        ]
+        self._query(render(cypher.UPSERT_NODES, label=label), rows=rows)
+
+    def _write_interactions(self, batch: Sequence[Interaction]) -> None:
+        rows = [
+            {
+                "user": r.user,
+                "item": r.item,
+                "rating": r.rating,
+                "weight": r.weight,
+                "timestamp": r.timestamp,
+                "split": r.split,
+            }
+            for r in batch
+        ]
+        self._query(cypher.UPSERT_INTERACTIONS, rows=rows)
+
+    def _write_triples(self, batch: Sequence[Triple]) -> None:
+        groups: dict[tuple[NodeLabel, str, NodeLabel], list[dict[str, str]]] = defaultdict(list)
+        for t in batch:
+            groups[(t.head_label, t.relation, t.tail_label)].append({"head": t.head, "tail": t.tail})
+        queries = [
+            (render(cypher.UPSERT_TRIPLES, head_label=h, relation=rel, tail_label=t), rows)
+            for (h, rel, t), rows in groups.items()
+        ]
+
+        def write_all(tx: neo4j.ManagedTransaction) -> None:
+            for query, rows in queries:
+                tx.run(query, rows=rows).consume()
+
+        # One batch, one transaction, even when it spans several relationship types.
+        with self.driver.session(database=self.database) as session:
+            session.execute_write(write_all)
+
+    def _write_embeddings(
+        self, label: NodeLabel, property: str, batch: Sequence[tuple[str, np.ndarray]]
+    ) -> None:
+        rows = [{"id": i, "vector": [float(x) for x in v]} for i, v in batch]
+        self._query(render(cypher.WRITE_EMBEDDINGS, label=label, property=property), rows=rows)
+
+    def clear(self) -> None:
+        while self._query(cypher.DELETE_BATCH, batch=10_000)[0]["deleted"]:
+            pass
+
+    # -- reads ----------------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        nodes = {
+            label.key: [
+                (r["id"], r["text"], r["name"])
+                for r in self._query(render(cypher.SNAPSHOT_NODES, label=label), read=True)
+            ]
+            for label in NodeLabel
+        }
+        interactions = [
+            (r["user"], r["item"], r["rating"], r["weight"], r["timestamp"], r["split"])
+            for r in self._query(cypher.SNAPSHOT_INTERACTIONS, read=True)
+        ]
+        triples = [
+            (
+                NodeLabel.parse(r["head_label"]).key,
+                r["head"],
+                r["relation"],
+                NodeLabel.parse(r["tail_label"]).key,
+                r["tail"],
+            )
+            for r in self._query(cypher.SNAPSHOT_TRIPLES, read=True)
+        ]
+        return Snapshot.build(nodes, interactions, triples)
+
+    def stats(self) -> GraphStats:
+        nodes = {
+            label.value: self._query(render(cypher.COUNT_NODES, label=label), read=True)[0]["n"]
+            for label in NodeLabel
+        }
+        rels = {r["type"]: r["n"] for r in self._query(cypher.COUNT_RELATIONSHIPS, read=True)}
+        return GraphStats(nodes=nodes, relationships=dict(sorted(rels.items())))
+
+    def _get_nodes(self, label: NodeLabel, ids: list[str]) -> list[NodeRecord]:
+        records = self._query(render(cypher.GET_NODES, label=label), read=True, ids=ids)
+        by_id = {}
+        for r in records:
+            props = {
+                k: v
+                for k, v in r["properties"].items()
+                if k not in RESERVED_PROPERTIES and not k.startswith("embedding")
+            }
+            by_id[r["id"]] = NodeRecord(r["id"], r["text"], r["name"], props)
+        return [by_id[i] for i in ids]
+
+    def _neighbours(self, label: NodeLabel, node_id: str, relation: str | None) -> list[Neighbour]:
+        records = self._query(
+            render(cypher.NEIGHBOURS, label=label), read=True, id=node_id, relation=relation
+        )
+        return [
+            Neighbour(r["relation"], r["outgoing"], NodeRef(NodeLabel.parse(r["label"]), r["id"], r["name"]))
+            for r in records
+        ]
+
+    def _paths(
+        self, user_id: str, item_ids: list[str], max_hops: int, limit: int, splits: list[str]
+    ) -> dict[str, list[GraphPath]]:
+        records = self._query(
+            render(cypher.PATHS, max_hops=max_hops),
+            read=True,
+            user=user_id,
+            items=item_ids,
+            splits=splits,
+            limit=limit,
+        )
+        found: dict[str, list[GraphPath]] = {i: [] for i in item_ids}
+        for r in records:
+            nodes = tuple(NodeRef(NodeLabel.parse(lbl), nid, name) for lbl, nid, name in r["nodes"])
+            found[r["item_id"]].append(GraphPath(nodes, tuple(r["relations"]), tuple(r["forward"])))
+        return found
+
+    def _read_embeddings(
+        self, label: NodeLabel, ids: list[str], property: str
+    ) -> list[list[float] | None]:
+        query = render(cypher.READ_EMBEDDINGS, label=label, property=property)
+        return [r["vector"] for r in self._query(query, read=True, ids=ids)]

@@ -1,0 +1,176 @@
+"""A training snapshot: the store's graph as contiguous indices and tensors.
+
+Both stores export the same :class:`Snapshot` for the same data: node ids are ordered by
+:func:`id_order` (numeric ids numerically, then the rest as strings), interactions by
+(user, item) index and every relation's edges by (head, tail) index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Iterable, Sequence
+
+import torch
+
+from kgrec.errors import UnknownIdError
+from kgrec.graph.schema import INTERACTED, SPLITS, NodeLabel
+
+#: (head node type, relation, tail node type), the key of a relation's edges, as in PyG.
+EdgeType = tuple[str, str, str]
+
+NODE_TYPES = tuple(label.key for label in NodeLabel)
+INTERACTION_EDGE: EdgeType = ("user", INTERACTED, "item")
+
+
+def id_order(node_id: str) -> tuple[int, int, str]:
+    """Sort key for external ids: ``"2" < "10" < "abc"``."""
+    return (0, int(node_id), "") if node_id.isdigit() else (1, 0, node_id)
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionTable:
+    """All interactions, one row each, ordered by (user, item).
+
+    ``user`` and ``item`` are ``[E]`` long indices; ``rating`` is ``[E]`` float with NaN where
+    absent; ``weight`` ``[E]`` float; ``timestamp`` ``[E]`` long with -1 where absent; ``split``
+    ``[E]`` uint8 codes into :data:`kgrec.graph.schema.SPLITS`.
+    """
+
+    user: torch.Tensor
+    item: torch.Tensor
+    rating: torch.Tensor
+    weight: torch.Tensor
+    timestamp: torch.Tensor
+    split: torch.Tensor
+
+    def mask(self, splits: Iterable[str]) -> torch.Tensor:
+        """Boolean ``[E]`` mask of the rows whose split is in ``splits``."""
+        codes = [SPLITS.index(s) for s in splits]
+        return torch.isin(self.split, torch.tensor(codes, dtype=self.split.dtype))
+
+    def edge_index(self, splits: Iterable[str] = ("train",)) -> torch.Tensor:
+        """``[2, E']`` user -> item index pairs of the given splits."""
+        m = self.mask(splits)
+        return torch.stack([self.user[m], self.item[m]])
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The graph of a store at one moment, ready for PyTorch Geometric.
+
+    ``node_ids[t][k]`` is the external id of node ``k`` of type ``t`` (``"user"``, ``"item"``,
+    ``"entity"``); ``node_text`` and ``node_name`` align with it. ``triples[(h, r, t)]`` is the
+    ``[2, E_r]`` edge index of knowledge-graph relation ``r`` from type ``h`` to type ``t``.
+    """
+
+    node_ids: dict[str, list[str]]
+    node_text: dict[str, list[str | None]]
+    node_name: dict[str, list[str | None]]
+    interactions: InteractionTable
+    triples: dict[EdgeType, torch.Tensor]
+
+    def num_nodes(self, node_type: str) -> int:
+        return len(self.node_ids[node_type])
+
+    @cached_property
+    def _index(self) -> dict[str, dict[str, int]]:
+        return {t: {nid: k for k, nid in enumerate(ids)} for t, ids in self.node_ids.items()}
+
+    def index_of(self, node_type: str, ids: Sequence[str]) -> torch.Tensor:
+        """Contiguous indices of external ``ids``; raises :class:`UnknownIdError` on a miss."""
+        index = self._index[node_type]
+        missing = [i for i in ids if i not in index]
+        if missing:
+            raise UnknownIdError(node_type, missing)
+        return torch.tensor([index[i] for i in ids], dtype=torch.long)
+
+    @property
+    def relations(self) -> list[str]:
+        """Knowledge-graph relation names, sorted."""
+        return sorted({rel for _, rel, _ in self.triples})
+
+    def to_hetero_data(self, splits: Iterable[str] = ("train",), add_reverse: bool = True):
+        """A :class:`torch_geometric.data.HeteroData` with the interactions of ``splits`` and
+        every knowledge-graph relation as typed edges, plus ``rev_<rel>`` inverses if
+        ``add_reverse``. Node stores carry ``num_nodes`` only; features are the model's job.
+        """
+        from torch_geometric.data import HeteroData
+
+        data = HeteroData()
+        for t in NODE_TYPES:
+            data[t].num_nodes = self.num_nodes(t)
+        edges = {INTERACTION_EDGE: self.interactions.edge_index(splits), **self.triples}
+        for (h, rel, t), edge_index in edges.items():
+            data[h, rel, t].edge_index = edge_index
+            if add_reverse:
+                data[t, f"rev_{rel}", h].edge_index = edge_index.flip(0)
+        return data
+
+    def equals(self, other: "Snapshot") -> bool:
+        """True when both snapshots hold the same ids, texts, interactions and triples."""
+        if (self.node_ids, self.node_text, self.node_name) != (
+            other.node_ids,
+            other.node_text,
+            other.node_name,
+        ):
+            return False
+        if self.triples.keys() != other.triples.keys():
+            return False
+        if not all(torch.equal(v, other.triples[k]) for k, v in self.triples.items()):
+            return False
+        a, b = self.interactions, other.interactions
+        return all(
+            torch.equal(x, y)
+            for x, y in [
+                (a.user, b.user),
+                (a.item, b.item),
+                (a.weight, b.weight),
+                (a.timestamp, b.timestamp),
+                (a.split, b.split),
+            ]
+        ) and torch.allclose(a.rating, b.rating, equal_nan=True)
+
+    @classmethod
+    def build(
+        cls,
+        nodes: dict[str, list[tuple[str, str | None, str | None]]],
+        interactions: list[tuple[str, str, float | None, float, int | None, str]],
+        triples: list[tuple[str, str, str, str, str]],
+    ) -> "Snapshot":
+        """Assemble a snapshot from plain rows, in any order.
+
+        ``nodes[t]`` holds ``(id, text, name)``; ``interactions`` ``(user, item, rating, weight,
+        timestamp, split)``; ``triples`` ``(head_type, head, relation, tail_type, tail)``.
+        Stores call this so that ordering and tensor layout live in one place.
+        """
+        node_ids, node_text, node_name = {}, {}, {}
+        for t in NODE_TYPES:
+            rows = sorted(nodes.get(t, []), key=lambda r: id_order(r[0]))
+            node_ids[t] = [r[0] for r in rows]
+            node_text[t] = [r[1] for r in rows]
+            node_name[t] = [r[2] for r in rows]
+        index = {t: {nid: k for k, nid in enumerate(ids)} for t, ids in node_ids.items()}
+
+        rows = sorted(
+            (index["user"][u], index["item"][i], r, w, ts, s) for u, i, r, w, ts, s in interactions
+        )
+        table = InteractionTable(
+            user=torch.tensor([r[0] for r in rows], dtype=torch.long),
+            item=torch.tensor([r[1] for r in rows], dtype=torch.long),
+            rating=torch.tensor(
+                [float("nan") if r[2] is None else r[2] for r in rows], dtype=torch.float32
+            ),
+            weight=torch.tensor([r[3] for r in rows], dtype=torch.float32),
+            timestamp=torch.tensor([-1 if r[4] is None else r[4] for r in rows], dtype=torch.long),
+            split=torch.tensor([SPLITS.index(r[5]) for r in rows], dtype=torch.uint8),
+        )
+
+        grouped: dict[EdgeType, list[tuple[int, int]]] = {}
+        for ht, h, rel, tt, t in triples:
+            grouped.setdefault((ht, rel, tt), []).append((index[ht][h], index[tt][t]))
+        edge_index = {
+            key: torch.tensor(sorted(pairs), dtype=torch.long).t().contiguous()
+            for key, pairs in sorted(grouped.items())
+        }
+        return cls(node_ids, node_text, node_name, table, edge_index)

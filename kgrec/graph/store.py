@@ -1,0 +1,283 @@
+"""The :class:`GraphStore` contract shared by the embedded and the Neo4j store.
+
+The base class validates every input once (types, finiteness, names, referenced ids) *before*
+anything is written, then hands clean batches to the subclass. Subclasses implement storage
+only: ``_write_*``, ``_missing_ids`` and the queries.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from kgrec.errors import InvalidValueError, UnknownIdError
+from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, Triple
+from kgrec.graph.schema import (
+    SPLITS,
+    NodeLabel,
+    validate_embedding_property,
+    validate_name,
+)
+from kgrec.graph.snapshot import Snapshot
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_BATCH_SIZE = 5_000
+
+
+def batched(rows: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    if size <= 0:
+        raise InvalidValueError(f"batch_size must be positive, got {size}")
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _as_record(row: Any, cls: type[T]) -> T:
+    if isinstance(row, cls):
+        return row
+    if isinstance(row, Mapping):
+        try:
+            return cls(**row)
+        except TypeError as exc:
+            raise InvalidValueError(f"cannot read {cls.__name__} from {dict(row)!r}: {exc}")
+    raise InvalidValueError(f"expected {cls.__name__} or a mapping, got {type(row).__name__}")
+
+
+def _dedupe(rows: list[T], key: Callable[[T], Any]) -> list[T]:
+    """Keep the last row for each key, in first-seen order (a batch must not MERGE twice)."""
+    return list({key(r): r for r in rows}.values())
+
+
+@dataclass(frozen=True, slots=True)
+class GraphStats:
+    """Node counts per label and relationship counts per type."""
+
+    nodes: dict[str, int]
+    relationships: dict[str, int]
+
+
+class GraphStore(ABC):
+    """Users, items, entities, their interactions and knowledge-graph triples.
+
+    Writes are upserts keyed by ``(label, id)``, ``(user, item)`` and ``(head, relation, tail)``:
+    loading the same rows twice changes nothing. Each batch is one transaction.
+    """
+
+    #: Progress bars are shown for loads of at least this many rows.
+    progress_threshold = 20_000
+
+    # -- writes ---------------------------------------------------------------------------------
+    def upsert_nodes(
+        self,
+        label: str | NodeLabel,
+        records: Iterable[NodeRecord | Mapping[str, Any]],
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> int:
+        """Create or update nodes of ``label``; returns the number of distinct ids written."""
+        label = NodeLabel.parse(label)
+        rows = _dedupe([_as_record(r, NodeRecord).validated() for r in records], lambda r: r.id)
+        self._run_batches(f"{label.value} nodes", rows, batch_size, lambda b: self._write_nodes(label, b))
+        return len(rows)
+
+    def upsert_interactions(
+        self,
+        interactions: Iterable[Interaction | Mapping[str, Any]],
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> int:
+        """Create or update user -> item interactions; every user and item must exist."""
+        rows = _dedupe(
+            [_as_record(r, Interaction).validated() for r in interactions],
+            lambda r: (r.user, r.item),
+        )
+        self._require(NodeLabel.USER, {r.user for r in rows})
+        self._require(NodeLabel.ITEM, {r.item for r in rows})
+        self._run_batches("interactions", rows, batch_size, self._write_interactions)
+        return len(rows)
+
+    def upsert_triples(
+        self,
+        triples: Iterable[Triple | Mapping[str, Any]],
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> int:
+        """Create knowledge-graph edges; every head and tail must exist."""
+        rows = _dedupe(
+            [_as_record(r, Triple).validated() for r in triples],
+            lambda t: (t.head_label, t.head, t.relation, t.tail_label, t.tail),
+        )
+        for label in (NodeLabel.ITEM, NodeLabel.ENTITY):
+            self._require(
+                label,
+                {t.head for t in rows if t.head_label is label}
+                | {t.tail for t in rows if t.tail_label is label},
+            )
+        self._run_batches("triples", rows, batch_size, self._write_triples)
+        return len(rows)
+
+    def write_embeddings(
+        self,
+        label: str | NodeLabel,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        property: str = "embedding",
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        """Store row ``k`` of the ``[N, d]`` float array ``vectors`` on node ``ids[k]``."""
+        label = NodeLabel.parse(label)
+        validate_embedding_property(property)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[0] != len(ids):
+            raise InvalidValueError(
+                f"vectors must have shape [{len(ids)}, d], got {list(vectors.shape)}"
+            )
+        if not np.isfinite(vectors).all():
+            raise InvalidValueError("embedding vectors must be finite")
+        self._require(label, set(ids))
+        rows = list(zip(ids, vectors))
+        self._run_batches(
+            f"{label.value} embeddings",
+            rows,
+            batch_size,
+            lambda b: self._write_embeddings(label, property, b),
+        )
+
+    def _require(self, label: NodeLabel, ids: set[str]) -> None:
+        missing = self._missing_ids(label, sorted(ids)) if ids else []
+        if missing:
+            raise UnknownIdError(label.value, missing)
+
+    def _run_batches(
+        self, what: str, rows: Sequence[T], batch_size: int, write: Callable[[Sequence[T]], None]
+    ) -> None:
+        batches = batched(rows, batch_size)
+        show = len(rows) >= self.progress_threshold
+        with tqdm(total=len(rows), desc=f"writing {what}", unit="row", disable=not show) as bar:
+            for batch in batches:
+                write(batch)
+                bar.update(len(batch))
+        log.debug("wrote %d %s", len(rows), what)
+
+    # -- storage, implemented by each store -----------------------------------------------------
+    @abstractmethod
+    def _missing_ids(self, label: NodeLabel, ids: list[str]) -> list[str]:
+        """The subset of ``ids`` with no node of ``label``, in the given order."""
+
+    @abstractmethod
+    def _write_nodes(self, label: NodeLabel, batch: Sequence[NodeRecord]) -> None: ...
+
+    @abstractmethod
+    def _write_interactions(self, batch: Sequence[Interaction]) -> None: ...
+
+    @abstractmethod
+    def _write_triples(self, batch: Sequence[Triple]) -> None: ...
+
+    @abstractmethod
+    def _write_embeddings(
+        self, label: NodeLabel, property: str, batch: Sequence[tuple[str, np.ndarray]]
+    ) -> None: ...
+
+    # -- reads ----------------------------------------------------------------------------------
+    @abstractmethod
+    def snapshot(self) -> Snapshot:
+        """The whole graph as a :class:`Snapshot` (all splits of interactions)."""
+
+    @abstractmethod
+    def stats(self) -> GraphStats:
+        """Node counts per label and relationship counts per type."""
+
+    def get_nodes(self, label: str | NodeLabel, ids: Sequence[str]) -> list[NodeRecord]:
+        """The stored records of ``ids``, in order; raises :class:`UnknownIdError` on a miss."""
+        label = NodeLabel.parse(label)
+        self._require(label, set(ids))
+        return self._get_nodes(label, list(ids))
+
+    def neighbours(
+        self, label: str | NodeLabel, node_id: str, relation: str | None = None
+    ) -> list[Neighbour]:
+        """Nodes adjacent to ``(label, node_id)`` in either direction, optionally over one
+        relation only, sorted by :meth:`Neighbour.sort_key`. Interactions of every split count."""
+        label = NodeLabel.parse(label)
+        if relation is not None:
+            validate_name(relation, "relation name")
+        self._require(label, {node_id})
+        return sorted(self._neighbours(label, node_id, relation), key=Neighbour.sort_key)
+
+    def paths(
+        self,
+        user_id: str,
+        item_ids: Sequence[str],
+        max_hops: int = 3,
+        limit: int = 100,
+        splits: Sequence[str] = ("train",),
+    ) -> dict[str, list[GraphPath]]:
+        """For each item, the simple paths of at most ``max_hops`` relationships from the user
+        to it, over knowledge-graph relations in either direction and interactions of
+        ``splits``; each list sorted by :meth:`GraphPath.sort_key` and cut to ``limit``."""
+        if not isinstance(user_id, str) or isinstance(item_ids, str):
+            raise InvalidValueError("paths() takes a user id string and a sequence of item ids")
+        if not 1 <= max_hops <= 3:
+            raise InvalidValueError(f"max_hops must be 1, 2 or 3, got {max_hops}")
+        if limit <= 0:
+            raise InvalidValueError(f"limit must be positive, got {limit}")
+        unknown = [s for s in splits if s not in SPLITS]
+        if unknown:
+            raise InvalidValueError(f"unknown split(s) {unknown}: expected some of {SPLITS}")
+        self._require(NodeLabel.USER, {user_id})
+        self._require(NodeLabel.ITEM, set(item_ids))
+        found = self._paths(user_id, list(dict.fromkeys(item_ids)), max_hops, limit, list(splits))
+        return {i: sorted(found[i], key=GraphPath.sort_key)[:limit] for i in item_ids}
+
+    def read_embeddings(
+        self, label: str | NodeLabel, ids: Sequence[str], property: str = "embedding"
+    ) -> np.ndarray:
+        """The ``[len(ids), d]`` float32 embeddings of ``ids``; raises if a node or its
+        embedding is missing."""
+        label = NodeLabel.parse(label)
+        validate_embedding_property(property)
+        self._require(label, set(ids))
+        vectors = self._read_embeddings(label, list(ids), property)
+        absent = [i for i, v in zip(ids, vectors) if v is None]
+        if absent:
+            raise UnknownIdError(f"{label.value} with {property!r}", absent)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1)
+
+    # -- queries, implemented by each store (arguments already checked) -------------------------
+    @abstractmethod
+    def _get_nodes(self, label: NodeLabel, ids: list[str]) -> list[NodeRecord]: ...
+
+    @abstractmethod
+    def _neighbours(
+        self, label: NodeLabel, node_id: str, relation: str | None
+    ) -> list[Neighbour]: ...
+
+    @abstractmethod
+    def _paths(
+        self, user_id: str, item_ids: list[str], max_hops: int, limit: int, splits: list[str]
+    ) -> dict[str, list[GraphPath]]:
+        """Paths per item, in any order; the caller sorts and cuts. A store may cut early to
+        ``limit`` only when it cuts in :meth:`GraphPath.sort_key` order."""
+
+    @abstractmethod
+    def _read_embeddings(
+        self, label: NodeLabel, ids: list[str], property: str
+    ) -> list[list[float] | None]: ...
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Delete every node and relationship (schema and indexes stay)."""
+
+    def close(self) -> None:
+        """Release resources. The embedded store has none."""
+
+    def __enter__(self) -> "GraphStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+

@@ -1,0 +1,1 @@
+"""Dataset loaders: each reads one source format into any GraphStore."""

@@ -1,0 +1,115 @@
+"""Shared fixtures: the two stores, and a real Neo4j server.
+
+Neo4j: if ``NEO4J_URI`` is set, the tests use that server; otherwise the session starts one with
+``docker/neo4j.sh`` (the same script CI and the README use) and stops it at the end. When the
+server cannot be reached, Neo4j tests skip locally but fail under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kgrec import MemoryGraphStore, Neo4jGraphStore
+
+ROOT = Path(__file__).resolve().parents[1]
+NEO4J_SCRIPT = ROOT / "docker" / "neo4j.sh"
+SHARED_DATA = Path(os.environ.get("KGREC_SHARED_DATA", ROOT.parent / "shared" / "data"))
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def neo4j_unavailable(reason: str) -> None:
+    """Fail under CI=true; skip (loudly, with the reason) only on a developer's machine."""
+    if IN_CI:
+        pytest.fail(f"Neo4j is required under CI=true: {reason}", pytrace=False)
+    pytest.skip(f"Neo4j not available and CI is not set: {reason}")
+
+
+def _script(*args: str, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        ["bash", str(NEO4J_SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"docker/neo4j.sh {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def neo4j_server(tmp_path_factory):
+    """``(uri, restart)``: the server's Bolt URI and a function that restarts it (same data)."""
+    uri = os.environ.get("NEO4J_URI")
+    if uri:
+        yield uri, None
+        return
+    state = str(tmp_path_factory.mktemp("neo4j-state"))
+    env = {"KGREC_NEO4J_STATE": state}
+    try:
+        out = _script("start", env=env)
+    except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
+        neo4j_unavailable(str(exc))
+    uri = out.strip().splitlines()[-1].split("=", 1)[1]
+    try:
+        yield uri, lambda: _script("restart", env=env)
+    finally:
+        _script("stop", env=env)
+
+
+@pytest.fixture(scope="session")
+def neo4j_driver(neo4j_server):
+    import neo4j
+
+    uri, _ = neo4j_server
+    auth = None
+    if os.environ.get("NEO4J_PASSWORD"):
+        auth = (os.environ.get("NEO4J_USER", "neo4j"), os.environ["NEO4J_PASSWORD"])
+    driver = neo4j.GraphDatabase.driver(uri, auth=auth)
+    try:
+        driver.verify_connectivity()
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means "unavailable"
+        driver.close()
+        neo4j_unavailable(f"cannot connect to {uri}: {exc}")
+    yield driver
+    driver.close()
+
+
+@pytest.fixture
+def neo4j_store(neo4j_driver):
+    """An empty Neo4j store with the schema applied."""
+    store = Neo4jGraphStore(neo4j_driver)
+    store.clear()
+    yield store
+    store.clear()
+
+
+@pytest.fixture
+def memory_store():
+    return MemoryGraphStore()
+
+
+@pytest.fixture(params=["memory", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def store(request):
+    """Each test that takes ``store`` runs once per store, from one test body."""
+    return request.getfixturevalue(f"{request.param}_store")
+
+
+@pytest.fixture
+def both_stores(memory_store, neo4j_store):
+    """``(memory, neo4j)``: for tests that compare the two stores' answers directly."""
+    return memory_store, neo4j_store
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real datasets in ``../shared/data``; skipped only outside CI when absent."""
+    if not SHARED_DATA.is_dir():
+        if IN_CI:
+            pytest.fail(f"shared data not found at {SHARED_DATA} under CI=true", pytrace=False)
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    return SHARED_DATA

@@ -1,0 +1,57 @@
+"""graph_schema/: the Cypher applies idempotently, and its Turtle description matches it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import rdflib
+
+from kgrec import Neo4jGraphStore, NodeLabel
+from kgrec.graph.schema import INTERACTED, schema_statements, schema_turtle
+
+KGREC = rdflib.Namespace("https://kgrec.dev/schema#")
+
+
+def cypher_names() -> tuple[set[str], set[str]]:
+    text = "\n".join(schema_statements())
+    labels = set(re.findall(r"\(\w+:(\w+)\)", text))
+    types = set(re.findall(r"\[\w+:(\w+)\]", text))
+    return labels, types
+
+
+def test_turtle_describes_the_same_schema():
+    graph = rdflib.Graph().parse(data=schema_turtle(), format="turtle")
+    ttl_labels = {str(o) for o in graph.objects(None, KGREC.label)}
+    ttl_types = {str(o) for o in graph.objects(None, KGREC.relationshipType)}
+    labels, types = cypher_names()
+    assert ttl_labels == labels == {label.value for label in NodeLabel}
+    assert ttl_types == types == {INTERACTED}
+    # every constrained label is keyed by id on both sides
+    for cls in graph.subjects(KGREC.label, None):
+        assert (cls, KGREC.key, KGREC.id) in graph
+    # the indexed relationship properties agree
+    text = "\n".join(schema_statements())
+    cypher_props = set(re.findall(r"ON \(r\.(\w+)\)", text))
+    ttl_props = {
+        str(o).rsplit("#", 1)[1] for o in graph.objects(KGREC[INTERACTED], KGREC.indexedProperty)
+    }
+    assert cypher_props == ttl_props == {"split", "timestamp"}
+
+
+def test_statements_are_idempotent_by_construction():
+    for statement in schema_statements():
+        assert "IF NOT EXISTS" in statement, statement
+
+
+@pytest.mark.neo4j
+def test_schema_applies_twice_and_constrains(neo4j_driver):
+    store = Neo4jGraphStore(neo4j_driver)
+    store.apply_schema()
+    store.apply_schema()
+    records, _, _ = neo4j_driver.execute_query("SHOW CONSTRAINTS YIELD name, labelsOrTypes, properties")
+    constrained = {(r["labelsOrTypes"][0], tuple(r["properties"])) for r in records}
+    assert {(label.value, ("id",)) for label in NodeLabel} <= constrained
+    records, _, _ = neo4j_driver.execute_query("SHOW INDEXES YIELD name")
+    names = {r["name"] for r in records}
+    assert {"interacted_split", "interacted_timestamp", "item_name", "entity_name"} <= names

@@ -1,0 +1,198 @@
+"""The GraphStore contract: one test body, run on the embedded store and on Neo4j."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kgrec import Interaction, InvalidValueError, NodeLabel, NodeRecord, Triple, UnknownIdError
+from tests.graph.graphs import toy_graph
+
+
+def path_ids(path):
+    return [n.id for n in path.nodes]
+
+
+def test_upsert_and_stats(store):
+    toy_graph(store)
+    stats = store.stats()
+    assert stats.nodes == {"User": 2, "Item": 4, "Entity": 2}
+    assert stats.relationships == {"INTERACTED": 4, "director": 2, "has_genre": 3}
+
+
+def test_reloading_changes_nothing(store):
+    toy_graph(store)
+    before = store.snapshot()
+    toy_graph(store)
+    assert store.stats().relationships["INTERACTED"] == 4
+    assert store.snapshot().equals(before)
+
+
+def test_upsert_updates_in_place(store):
+    toy_graph(store)
+    store.upsert_nodes("Item", [NodeRecord("alien", text="Alien, director's cut", properties={"year": 2003})])
+    store.upsert_interactions([Interaction("bob", "alien", rating=1.0, split="valid")])
+    [alien] = store.get_nodes("Item", ["alien"])
+    assert alien.text == "Alien, director's cut"
+    assert alien.name == "Alien (1979)"  # None leaves the stored name alone
+    assert alien.properties == {"year": 2003}
+    snap = store.snapshot()
+    row = (snap.interactions.user == snap.index_of("user", ["bob"])) & (
+        snap.interactions.item == snap.index_of("item", ["alien"])
+    )
+    assert snap.interactions.rating[row].tolist() == [1.0]
+    assert snap.interactions.split[row].tolist() == [1]
+    assert store.stats().relationships["INTERACTED"] == 4
+
+
+def test_snapshot_layout(store):
+    toy_graph(store)
+    snap = store.snapshot()
+    assert snap.node_ids["item"] == ["alien", "blade", "brazil", "dune"]
+    assert snap.node_name["entity"] == ["Ridley Scott", "SciFi"]
+    assert snap.interactions.edge_index(["train"]).shape == (2, 3)
+    assert snap.interactions.edge_index(["test"]).tolist() == [[0], [2]]
+    director = snap.triples[("item", "director", "entity")]
+    assert director.tolist() == [[0, 1], [0, 0]]
+    data = snap.to_hetero_data()
+    assert data["item", "rev_has_genre", "entity"] is not None
+    assert data["user", "INTERACTED", "item"].edge_index.shape == (2, 3)
+    assert data["entity"].num_nodes == 2
+
+
+def test_neighbours(store):
+    toy_graph(store)
+    found = [(n.relation, n.outgoing, n.node.id) for n in store.neighbours("Item", "alien")]
+    assert found == [
+        ("INTERACTED", False, "alice"),
+        ("INTERACTED", False, "bob"),
+        ("director", True, "ridley"),
+        ("has_genre", True, "scifi"),
+    ]
+    only = store.neighbours("Entity", "ridley", relation="director")
+    assert [(n.node.id, n.node.name, n.outgoing) for n in only] == [
+        ("alien", "Alien (1979)", False),
+        ("blade", "Blade Runner (1982)", False),
+    ]
+
+
+def test_paths(store):
+    toy_graph(store)
+    paths = store.paths("alice", ["blade", "dune", "brazil"])
+    blade = paths["blade"]
+    # Canonical order: shorter first, then by (label, id) of each node: Entity < User.
+    assert [path_ids(p) for p in blade] == [
+        ["alice", "alien", "ridley", "blade"],
+        ["alice", "alien", "scifi", "blade"],
+        ["alice", "alien", "bob", "blade"],
+    ]
+    assert blade[0].relations == ("INTERACTED", "director", "director")
+    assert blade[0].forward == (True, True, False)
+    assert blade[0].nodes[2].label is NodeLabel.ENTITY
+    assert blade[2].forward == (True, False, True)
+    assert [path_ids(p) for p in paths["dune"]] == [["alice", "alien", "scifi", "dune"]]
+    # Brazil is alice's *test* item: not a path over train interactions...
+    assert paths["brazil"] == []
+    # ...unless the test split is asked for.
+    direct = store.paths("alice", ["brazil"], splits=["train", "test"])["brazil"]
+    assert [path_ids(p) for p in direct] == [["alice", "brazil"]]
+
+
+def test_paths_limit_and_hops(store):
+    toy_graph(store)
+    assert len(store.paths("alice", ["blade"], limit=2)["blade"]) == 2
+    assert store.paths("alice", ["blade"], max_hops=2)["blade"] == []
+    two = store.paths("bob", ["blade"], max_hops=1, splits=["train"])["blade"]
+    assert [path_ids(p) for p in two] == [["bob", "blade"]]
+
+
+def test_embeddings_round_trip(store):
+    toy_graph(store)
+    vectors = np.arange(8, dtype=np.float32).reshape(2, 4) / 7
+    store.write_embeddings("Item", ["dune", "alien"], vectors)
+    np.testing.assert_allclose(store.read_embeddings("Item", ["alien", "dune"]), vectors[::-1])
+    with pytest.raises(UnknownIdError, match="blade"):
+        store.read_embeddings("Item", ["blade"])
+    with pytest.raises(InvalidValueError, match="shape"):
+        store.write_embeddings("Item", ["dune"], vectors)
+    with pytest.raises(InvalidValueError, match="finite"):
+        store.write_embeddings("Item", ["dune"], np.array([[np.nan]]))
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda s: s.upsert_interactions([Interaction("carol", "alien")]), "User.*'carol'"),
+        (lambda s: s.upsert_interactions([Interaction("alice", "nope")]), "Item.*'nope'"),
+        (lambda s: s.upsert_triples([Triple("alien", "director", "nobody", "Item")]), "Entity.*'nobody'"),
+        (lambda s: s.paths("alice", ["nope"]), "Item.*'nope'"),
+        (lambda s: s.paths("nobody", ["alien"]), "User.*'nobody'"),
+        (lambda s: s.neighbours("Entity", "alien"), "Entity.*'alien'"),
+        (lambda s: s.get_nodes("User", ["carol"]), "'carol'"),
+    ],
+)
+def test_unknown_ids_are_refused(store, call, match):
+    toy_graph(store)
+    before = store.snapshot()
+    with pytest.raises(UnknownIdError, match=match):
+        call(store)
+    assert store.snapshot().equals(before)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda s: s.upsert_interactions([Interaction("alice", "alien", weight=float("nan"))]), "finite"),
+        (lambda s: s.upsert_interactions([Interaction("alice", "alien", rating="5")]), "number"),
+        (lambda s: s.upsert_interactions([Interaction("alice", "alien", timestamp=1.5)]), "int"),
+        (lambda s: s.upsert_interactions([Interaction("alice", "alien", split="holdout")]), "split"),
+        (lambda s: s.upsert_nodes("Item", [NodeRecord(42)]), "non-empty string"),
+        (lambda s: s.upsert_nodes("Item", [NodeRecord("")]), "non-empty string"),
+        (lambda s: s.upsert_nodes("Item", [{"id": "x", "colour": "red"}]), "colour"),
+        (lambda s: s.upsert_nodes("Item", [NodeRecord("x", properties={"p": {"a": 1}})]), "'p'"),
+        (lambda s: s.upsert_nodes("Item", [NodeRecord("x", properties={"p": float("inf")})]), "finite"),
+        (lambda s: s.upsert_nodes("Item", ["x"]), "NodeRecord or a mapping"),
+        (lambda s: s.upsert_triples([Triple("alice", "knows", "bob", "User", "User")]), "items and entities"),
+        (lambda s: s.paths("alice", ["blade"], max_hops=4), "max_hops"),
+        (lambda s: s.paths("alice", "blade"), "sequence of item ids"),
+        (lambda s: s.paths("alice", ["blade"], limit=0), "limit"),
+        (lambda s: s.upsert_nodes("Item", [NodeRecord("x")], batch_size=0), "batch_size"),
+    ],
+)
+def test_bad_values_are_refused(store, call, match):
+    toy_graph(store)
+    before = store.snapshot()
+    with pytest.raises(InvalidValueError, match=match):
+        call(store)
+    assert store.snapshot().equals(before)
+
+
+def test_a_half_finished_load_is_consistent_and_rerun_completes_it(store, monkeypatch):
+    toy_graph(store)
+    triples = [Triple("dune", f"r{k}", "scifi", "Item") for k in range(10)]
+    real_write = store._write_triples
+    calls = []
+
+    def flaky(batch):
+        calls.append(len(batch))
+        if len(calls) == 3:
+            raise ConnectionError("connection lost in the middle of a load")
+        real_write(batch)
+
+    monkeypatch.setattr(store, "_write_triples", flaky)
+    with pytest.raises(ConnectionError):
+        store.upsert_triples(triples, batch_size=3)
+    rels = store.stats().relationships
+    assert sum(v for k, v in rels.items() if k.startswith("r")) == 6  # two whole batches
+    monkeypatch.undo()
+    store.upsert_triples(triples, batch_size=3)
+    store.upsert_triples(triples, batch_size=4)
+    rels = store.stats().relationships
+    assert {k: v for k, v in rels.items() if k.startswith("r")} == {f"r{k}": 1 for k in range(10)}
+
+
+def test_clear(store):
+    toy_graph(store)
+    store.clear()
+    assert store.stats().nodes == {"User": 0, "Item": 0, "Entity": 0}
+    assert store.stats().relationships == {}
