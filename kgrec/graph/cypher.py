@@ -2,8 +2,9 @@
 
 Values are always parameters (``$rows``, ``$ids``...). The only things formatted into a statement
 are node labels from :class:`~kgrec.graph.schema.NodeLabel` (a fixed enum), relationship types and
-property keys that passed :func:`~kgrec.graph.schema.validate_name`, and the hop bound, an int
-from 1 to 3. The ``render_*`` helpers re-validate what they splice, so a caller cannot bypass it.
+property keys that passed :func:`~kgrec.graph.schema.validate_name`, and the path branches
+selected by the hop bound (an int from 1 to 3). :func:`render` re-validates what it splices,
+so a caller cannot bypass it.
 """
 
 from __future__ import annotations
@@ -82,26 +83,45 @@ RETURN type(r) AS relation, startNode(r) = n AS outgoing,
        labels(m)[0] AS label, m.id AS id, m.name AS name
 """
 
-# Simple paths (no repeated node) of 1..max_hops relationships, ordered like
-# GraphPath.sort_key and cut per item, for all items in one round trip.
+# Simple paths (no repeated node) of 1..3 relationships from a user to each of $items, one
+# branch per length. Users touch only INTERACTED edges (the schema admits no user triples), so
+# every path starts u -> liked item; length 3 joins the user's 2-hop frontier with the items'
+# neighbourhoods on the middle node (a hash join) instead of expanding all walks from u.
+PATH_BRANCHES = (
+    """
+  MATCH (u)-[r1:INTERACTED]->(i:Item)
+  WHERE i.id IN $items AND r1.split IN $splits
+  RETURN i, [u, i] AS ns, [r1] AS rs""",
+    """
+  MATCH (u)-[r1:INTERACTED]->(a:Item)-[r2]-(i:Item)
+  WHERE i.id IN $items AND r1.split IN $splits AND a <> i
+    AND (type(r2) <> 'INTERACTED' OR r2.split IN $splits)
+  RETURN i, [u, a, i] AS ns, [r1, r2] AS rs""",
+    """
+  MATCH (u)-[r1:INTERACTED]->(a:Item)-[r2]-(b)
+  WHERE r1.split IN $splits AND b <> u AND b <> a
+    AND (type(r2) <> 'INTERACTED' OR r2.split IN $splits)
+  MATCH (b)-[r3]-(i:Item)
+  USING JOIN ON b
+  WHERE i.id IN $items AND i <> a AND i <> b
+    AND (type(r3) <> 'INTERACTED' OR r3.split IN $splits)
+  RETURN i, [u, a, b, i] AS ns, [r1, r2, r3] AS rs""",
+)
+
+# Ordered like GraphPath.sort_key and cut to $limit per item, for all items in one round trip.
 PATHS = """
 MATCH (u:User {{id: $user}})
-UNWIND $items AS item_id
-MATCH (i:Item {{id: item_id}})
-CALL (u, i) {{
-  MATCH p = (u)-[*1..{max_hops}]-(i)
-  WHERE all(r IN relationships(p) WHERE type(r) <> 'INTERACTED' OR r.split IN $splits)
-    AND all(k IN range(0, length(p) - 1) WHERE NOT nodes(p)[k] IN nodes(p)[k + 1..])
-  WITH p,
-       [n IN nodes(p) | [labels(n)[0], n.id]] AS node_key,
-       [k IN range(0, length(p) - 1) |
-          [type(relationships(p)[k]), startNode(relationships(p)[k]) = nodes(p)[k]]] AS rel_key
-  ORDER BY length(p), node_key, rel_key
-  LIMIT $limit
-  RETURN [n IN nodes(p) | [labels(n)[0], n.id, n.name]] AS nodes,
-         [x IN rel_key | x[0]] AS relations, [x IN rel_key | x[1]] AS forward
+CALL (u) {{{branches}
 }}
-RETURN item_id, nodes, relations, forward
+WITH i, ns, rs,
+     [n IN ns | [labels(n)[0], n.id]] AS node_key,
+     [k IN range(0, size(rs) - 1) | [type(rs[k]), startNode(rs[k]) = ns[k]]] AS rel_key
+ORDER BY size(rs), node_key, rel_key
+WITH i, collect({{nodes: [n IN ns | [labels(n)[0], n.id, n.name]], rel_key: rel_key}})[..$limit]
+     AS paths
+UNWIND paths AS p
+RETURN i.id AS item_id, p.nodes AS nodes,
+       [x IN p.rel_key | x[0]] AS relations, [x IN p.rel_key | x[1]] AS forward
 """
 
 DELETE_BATCH = """
@@ -126,7 +146,7 @@ def render(template: str, *, label: NodeLabel | None = None, **names: str | int)
     """Format ``template`` with a fixed label and validated names.
 
     ``relation``, ``property``, ``name``, ``head_label`` and ``tail_label`` are checked here;
-    ``max_hops`` must be an int in 1..3.
+    ``max_hops`` (an int in 1..3) selects the branches of :data:`PATHS`.
     """
     values: dict[str, str | int] = {}
     if label is not None:
@@ -135,9 +155,9 @@ def render(template: str, *, label: NodeLabel | None = None, **names: str | int)
         if key in ("head_label", "tail_label"):
             values[key] = NodeLabel.parse(value).value
         elif key == "max_hops":
-            if not isinstance(value, int) or not 1 <= value <= 3:
+            if not isinstance(value, int) or not 1 <= value <= len(PATH_BRANCHES):
                 raise ValueError(f"max_hops must be 1..3, got {value!r}")
-            values[key] = value
+            values["branches"] = "\n  UNION ALL".join(PATH_BRANCHES[:value])
         else:
             values[key] = validate_name(value, key)
     return template.format(**values)

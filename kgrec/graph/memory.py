@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -45,6 +45,8 @@ class MemoryGraphStore(GraphStore):
         self._interactions: dict[tuple[str, str], Interaction] = {}
         self._triples: set[tuple[NodeLabel, str, str, NodeLabel, str]] = set()
         self._adjacency: dict[NodeKey, list[_Edge]] = defaultdict(list)
+        # Adjacency with interactions of other splits left out, per split set; cleared on writes.
+        self._filtered: dict[frozenset[str], dict[NodeKey, list[_Edge]]] = {}
         self._lock = threading.Lock()
 
     # -- writes ---------------------------------------------------------------------------------
@@ -63,6 +65,7 @@ class MemoryGraphStore(GraphStore):
 
     def _write_interactions(self, batch: Sequence[Interaction]) -> None:
         with self._lock:
+            self._filtered.clear()
             for rec in batch:
                 if (rec.user, rec.item) not in self._interactions:
                     self._link((NodeLabel.USER, rec.user), INTERACTED, (NodeLabel.ITEM, rec.item))
@@ -70,6 +73,7 @@ class MemoryGraphStore(GraphStore):
 
     def _write_triples(self, batch: Sequence[Triple]) -> None:
         with self._lock:
+            self._filtered.clear()
             for t in batch:
                 key = (t.head_label, t.head, t.relation, t.tail_label, t.tail)
                 if key not in self._triples:
@@ -130,57 +134,73 @@ class MemoryGraphStore(GraphStore):
             if relation is None or e.relation == relation
         ]
 
-    def _edges(self, key: NodeKey, splits: frozenset[str]) -> Iterator[_Edge]:
-        """Edges of ``key``, with interactions outside ``splits`` left out."""
-        for e in self._adjacency.get(key, ()):
-            if e.relation == INTERACTED:
-                user, item = (key, e.other) if e.outgoing else (e.other, key)
-                if self._interactions[(user[1], item[1])].split not in splits:
-                    continue
-            yield e
+    def _adjacency_of(self, splits: frozenset[str]) -> dict[NodeKey, list[_Edge]]:
+        """Adjacency without the interactions outside ``splits`` (built once, then cached)."""
+        with self._lock:
+            cached = self._filtered.get(splits)
+            if cached is None:
+                cached = {
+                    key: [e for e in edges if e.relation != INTERACTED or self._split(key, e) in splits]
+                    for key, edges in self._adjacency.items()
+                }
+                self._filtered[splits] = cached
+            return cached
+
+    def _split(self, key: NodeKey, edge: _Edge) -> str:
+        user, item = (key, edge.other) if edge.outgoing else (edge.other, key)
+        return self._interactions[(user[1], item[1])].split
 
     def _paths(
         self, user_id: str, item_ids: list[str], max_hops: int, limit: int, splits: list[str]
     ) -> dict[str, list[GraphPath]]:
-        allowed = frozenset(splits)
+        adjacency = self._adjacency_of(frozenset(splits))
         user: NodeKey = (NodeLabel.USER, user_id)
         targets = {(NodeLabel.ITEM, i) for i in item_ids}
-        found: dict[str, list[GraphPath]] = {i: [] for i in item_ids}
-
-        def emit(nodes: list[NodeKey], edges: list[_Edge]) -> None:
-            found[nodes[-1][1]].append(
-                GraphPath(
-                    tuple(self._ref(n) for n in nodes),
-                    tuple(e.relation for e in edges),
-                    tuple(e.outgoing for e in edges),
-                )
-            )
+        # Raw paths as (nodes, edges); only the first `limit` per item become GraphPaths.
+        raw: dict[NodeKey, list[tuple[tuple[NodeKey, ...], tuple[_Edge, ...]]]] = {
+            t: [] for t in targets
+        }
 
         # Last hops into the targets, indexed by the node they leave from.
         into: dict[NodeKey, list[tuple[NodeKey, _Edge]]] = defaultdict(list)
         for target in targets:
-            for e in self._edges(target, allowed):
+            for e in adjacency.get(target, ()):
                 into[e.other].append((target, _Edge(e.relation, not e.outgoing, target)))
 
-        for e1 in self._edges(user, allowed):
+        for e1 in adjacency.get(user, ()):
             a = e1.other
             if a in targets:
-                emit([user, a], [e1])
+                raw[a].append(((user, a), (e1,)))
             if max_hops < 2:
                 continue
             for target, last in into.get(a, ()):
                 if target != a:
-                    emit([user, a, target], [e1, last])
+                    raw[target].append(((user, a, target), (e1, last)))
             if max_hops < 3:
                 continue
-            for e2 in self._edges(a, allowed):
+            for e2 in adjacency.get(a, ()):
                 b = e2.other
                 if b == user or b == a:
                     continue
                 for target, last in into.get(b, ()):
                     if target not in (a, b):
-                        emit([user, a, b, target], [e1, e2, last])
-        return found
+                        raw[target].append(((user, a, b, target), (e1, e2, last)))
+
+        def key(path: tuple[tuple[NodeKey, ...], tuple[_Edge, ...]]) -> tuple:
+            nodes, edges = path  # NodeLabel is a str enum: keys compare like GraphPath.sort_key
+            return (len(edges), nodes, tuple((e.relation, e.outgoing) for e in edges))
+
+        return {
+            target[1]: [
+                GraphPath(
+                    tuple(self._ref(n) for n in nodes),
+                    tuple(e.relation for e in edges),
+                    tuple(e.outgoing for e in edges),
+                )
+                for nodes, edges in sorted(paths, key=key)[:limit]
+            ]
+            for target, paths in raw.items()
+        }
 
     def _read_embeddings(
         self, label: NodeLabel, ids: list[str], property: str

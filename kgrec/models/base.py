@@ -1,0 +1,63 @@
+"""The contract every recommender model in kgrec meets, so one trainer and one evaluator serve all."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch_geometric.data import HeteroData
+
+from kgrec.graph.snapshot import INTERACTION_EDGE
+
+
+class RankingModel(torch.nn.Module, ABC):
+    """Scores users against items of a training graph.
+
+    A model is built as ``cls(graph, **hparams)`` from a :class:`HeteroData` made by
+    :func:`kgrec.models.training_graph` (train interactions only) and JSON-able ``hparams``;
+    :meth:`hparams` returns them so a checkpoint can rebuild it. :meth:`encode` runs the
+    full-graph part once; :meth:`score` then ranks any batch of users from its result.
+    """
+
+    def __init__(self, graph: HeteroData) -> None:
+        super().__init__()
+        self.num_users = graph["user"].num_nodes
+        self.num_items = graph["item"].num_nodes
+
+    @abstractmethod
+    def hparams(self) -> dict[str, Any]:
+        """The constructor arguments besides ``graph``."""
+
+    @abstractmethod
+    def encode(self) -> Any:
+        """Whatever :meth:`score` needs from the whole graph (embeddings after propagation)."""
+
+    @abstractmethod
+    def score(self, encoded: Any, users: Tensor, items: Tensor | None = None) -> Tensor:
+        """``[B, K]`` logits of ``users`` ``[B]`` for ``items`` ``[K]`` (default: all items)."""
+
+    def regularization(self, encoded: Any, users: Tensor, items: Tensor) -> Tensor:
+        """Mean over the batch of the squared L2 norm of the layer-0 parameters behind
+        ``users`` ``[B]`` and ``items`` ``[B, M]``; zero for models without parameters."""
+        return torch.zeros(())
+
+    def forward(self, users: Tensor, items: Tensor | None = None) -> Tensor:
+        return self.score(self.encode(), users, items)
+
+
+def train_edge_index(graph: HeteroData) -> Tensor:
+    """``[2, E]`` user -> item train interactions of ``graph``."""
+    return graph[INTERACTION_EDGE].edge_index
+
+
+class DotProductRanker(RankingModel, ABC):
+    """A model whose :meth:`encode` gives ``(users [U, d], items [I, d])`` and whose scores
+    are their dot products: ``s_ij = <user_i, item_j>``."""
+
+    def score(
+        self, encoded: tuple[Tensor, Tensor], users: Tensor, items: Tensor | None = None
+    ) -> Tensor:
+        user, item = encoded
+        return user[users] @ (item if items is None else item[items]).t()

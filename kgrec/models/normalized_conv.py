@@ -1,0 +1,34 @@
+"""Graph-normalized propagation over a fixed bipartite relation (the user-item interactions)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch_geometric.nn import MessagePassing
+from torch_geometric.utils import degree, spmm, to_torch_csr_tensor
+
+
+def normalized_adjacency(edge_index: Tensor, num_src: int, num_dst: int) -> Tensor:
+    r"""``[N_dst, N_src]`` sparse CSR matrix with entries :math:`1/\sqrt{d_i d_j}` for every
+    edge ``j -> i`` of ``edge_index`` ``[2, E]`` (the LightGCN normalization)."""
+    src, dst = edge_index
+    weight = (degree(src, num_src)[src] * degree(dst, num_dst)[dst]).rsqrt()
+    return to_torch_csr_tensor(torch.stack([dst, src]), weight, size=(num_dst, num_src))
+
+
+class NormalizedConv(MessagePassing):
+    r"""Parameter-free LightGCN-style propagation
+    :math:`\mathbf{x}'_i = \sum_{j \in \mathcal{N}(i)} \frac{1}{\sqrt{d_i d_j}} \mathbf{x}_j`,
+    as one sparse matmul with the matrix of :func:`normalized_adjacency`.
+
+    Shapes: ``x = (x_src [N_src, d], x_dst [N_dst, d])``, ``adj_t [N_dst, N_src]`` -> ``[N_dst, d]``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(aggr="add", node_dim=0)
+
+    def forward(self, x: tuple[Tensor, Tensor], adj_t: Tensor) -> Tensor:
+        return self.propagate(adj_t, x=x)
+
+    def message_and_aggregate(self, adj_t: Tensor, x: tuple[Tensor, Tensor]) -> Tensor:
+        return spmm(adj_t, x[0], reduce="sum")

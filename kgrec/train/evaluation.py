@@ -1,0 +1,94 @@
+"""Full-ranking evaluation: every item is ranked, the user's known positives are masked."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import torch
+from torch import Tensor
+
+from kgrec.graph.snapshot import InteractionTable
+from kgrec.models.base import RankingModel
+from kgrec.train.leakage import check_no_leakage
+from kgrec.train.metrics import METRIC_NAMES, ranking_metrics
+
+#: Splits masked out of the ranking when evaluating a phase.
+MASKED_SPLITS = {"valid": ("train",), "test": ("train", "valid")}
+
+
+class RankingEvaluator:
+    """Ranks all ``num_items`` items for users with items in a phase (``"valid"`` or ``"test"``).
+
+    The user's train positives are masked, and for ``"test"`` the valid positives too; metrics
+    (see :func:`~kgrec.train.metrics.ranking_metrics`) are averaged over users with at least
+    one relevant item. The constructor raises :class:`~kgrec.train.leakage.LeakageError` when
+    a (user, item) pair is in more than one split.
+    """
+
+    def __init__(
+        self,
+        interactions: InteractionTable,
+        num_users: int,
+        num_items: int,
+        ks: tuple[int, ...] = (10, 20),
+        batch_size: int = 512,
+    ) -> None:
+        check_no_leakage(interactions, num_items)
+        self.interactions = interactions
+        self.num_users = num_users
+        self.num_items = num_items
+        self.ks = ks
+        self.batch_size = batch_size
+
+    def _dense(self, splits: tuple[str, ...], start: int, end: int) -> Tensor:
+        """``[end - start, num_items]`` True where users start..end-1 interacted in ``splits``."""
+        user, item = self.interactions.edge_index(splits)
+        keep = (user >= start) & (user < end)
+        out = torch.zeros(end - start, self.num_items, dtype=torch.bool)
+        out[user[keep] - start, item[keep]] = True
+        return out
+
+    @torch.no_grad()
+    def _ranked(self, model: RankingModel, phase: str, k: int) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
+        """Yields ``(users [B], top items [B, k], relevant [B, N])`` per batch of users that
+        have items in ``phase``."""
+        was_training = model.training
+        model.eval()
+        encoded = model.encode()
+        for start in range(0, self.num_users, self.batch_size):
+            end = min(start + self.batch_size, self.num_users)
+            relevant = self._dense((phase,), start, end)
+            rows = relevant.any(1).nonzero().squeeze(1)
+            if rows.numel() == 0:
+                continue
+            users = rows + start
+            scores = model.score(encoded, users).float()
+            scores = scores.masked_fill(self._dense(MASKED_SPLITS[phase], start, end)[rows], -torch.inf)
+            yield users, scores.topk(k, dim=1).indices, relevant[rows]
+        model.train(was_training)
+
+    def top_k(self, model: RankingModel, phase: str = "test", k: int = 20) -> tuple[Tensor, Tensor]:
+        """``(users [U], items [U, k])``: each evaluated user's top-k unmasked items."""
+        batches = list(self._ranked(model, phase, k))
+        return torch.cat([b[0] for b in batches]), torch.cat([b[1] for b in batches])
+
+    def evaluate(
+        self, model: RankingModel, phase: str = "valid", items: Tensor | None = None
+    ) -> dict[str, float]:
+        """Mean metrics over the users with items in ``phase``; with ``items`` (indices), only
+        those items count as relevant, averaged over users with at least one of them."""
+        keep = None
+        if items is not None:
+            keep = torch.zeros(self.num_items, dtype=torch.bool)
+            keep[items] = True
+        sums = {f"{name}@{k}": 0.0 for k in self.ks for name in METRIC_NAMES}
+        count = 0
+        for _, top, relevant in self._ranked(model, phase, max(self.ks)):
+            if keep is not None:
+                relevant = relevant & keep
+                has = relevant.any(1)
+                top, relevant = top[has], relevant[has]
+            for name, values in ranking_metrics(top, relevant, self.ks).items():
+                sums[name] += float(values.sum())
+            count += relevant.size(0)
+        return {name: total / max(count, 1) for name, total in sums.items()} | {"users": count}

@@ -1,0 +1,148 @@
+"""Training with sampled negatives and early stopping on the validation split."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from kgrec.graph.snapshot import Snapshot
+from kgrec.models.base import RankingModel
+from kgrec.train.curves import save_curves
+from kgrec.train.evaluation import RankingEvaluator
+from kgrec.train.losses import LOSSES, LossName
+from kgrec.train.sampling import NegativeSampler
+
+log = logging.getLogger(__name__)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch: call it before building a model for a reproducible run."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@dataclass
+class TrainConfig:
+    """How to train. ``loss`` is ``"bpr"`` or ``"bce"``; ``l2`` weights the mean squared norm
+    of the batch's layer-0 embeddings; training stops after ``patience`` evaluations without a
+    better ``valid`` :attr:`monitor` and the best weights are restored."""
+
+    loss: LossName = "bpr"
+    epochs: int = 300
+    batch_size: int = 2048
+    lr: float = 1e-3
+    l2: float = 1e-4
+    num_negatives: int = 1
+    patience: int = 50
+    eval_every: int = 1
+    monitor: str = "ndcg@20"
+    seed: int = 2020
+    progress: bool = True
+
+
+@dataclass
+class TrainResult:
+    """``history``: one row per epoch (``epoch``, ``loss``, ``seconds`` and, when evaluated,
+    the valid metrics). ``best_epoch``/``best_valid``: the restored epoch and its metrics."""
+
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = 0
+    best_valid: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        rows = [r["seconds"] for r in self.history]
+        return sum(rows) / len(rows) if rows else 0.0
+
+
+class Trainer:
+    """Fits a :class:`~kgrec.models.RankingModel` on the train split of ``snapshot``.
+
+    Each epoch shuffles the train (user, item) pairs, draws ``num_negatives`` uniform
+    negatives per pair, scores the batch's users against the batch's items after one
+    :meth:`~kgrec.models.RankingModel.encode`, and steps Adam on the loss plus L2. Model
+    selection uses the valid split only; the test split is never read here.
+    """
+
+    def __init__(self, model: RankingModel, snapshot: Snapshot, config: TrainConfig | None = None) -> None:
+        self.model = model
+        self.config = config or TrainConfig()
+        self.train_edges = snapshot.interactions.edge_index(("train",))
+        self.evaluator = RankingEvaluator(
+            snapshot.interactions, model.num_users, model.num_items
+        )
+        self.sampler = NegativeSampler(self.train_edges, model.num_items)
+        self.loss_fn = LOSSES[self.config.loss]
+
+    def _epoch(self, optimizer: torch.optim.Optimizer, generator: torch.Generator) -> float:
+        cfg = self.config
+        order = torch.randperm(self.train_edges.size(1), generator=generator)
+        total = 0.0
+        for batch in order.split(cfg.batch_size):
+            users, positives = self.train_edges[:, batch]
+            negatives = self.sampler.sample(users, cfg.num_negatives, generator)
+            batch_users, user_pos = users.unique(return_inverse=True)
+            all_items = torch.cat([positives.unsqueeze(1), negatives], 1)
+            batch_items, item_pos = all_items.unique(return_inverse=True)
+            encoded = self.model.encode()
+            scores = self.model.score(encoded, batch_users, batch_items)  # [U_b, I_b]
+            pair_scores = scores[user_pos.unsqueeze(1), item_pos]  # [B, 1 + M]
+            loss = self.loss_fn(pair_scores[:, 0], pair_scores[:, 1:])
+            loss = loss + cfg.l2 * self.model.regularization(encoded, users, all_items)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * batch.numel()
+        return total / order.numel()
+
+    def fit(self, out_dir: str | Path | None = None) -> TrainResult:
+        """Train until ``epochs`` or early stopping; restore the best weights. With ``out_dir``,
+        also save the loss/metric curve there as ``curves.png``."""
+        cfg = self.config
+        result = TrainResult()
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        if not params:
+            result.best_valid = self.evaluator.evaluate(self.model, "valid")
+            return result
+        generator = torch.Generator().manual_seed(cfg.seed)
+        optimizer = torch.optim.Adam(params, lr=cfg.lr)
+        best_state, best_value, stale = None, -float("inf"), 0
+        self.model.train()
+        bar = tqdm(range(1, cfg.epochs + 1), desc=type(self.model).__name__, disable=not cfg.progress)
+        for epoch in bar:
+            start = time.perf_counter()
+            loss = self._epoch(optimizer, generator)
+            row = {"epoch": epoch, "loss": loss, "seconds": time.perf_counter() - start}
+            if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
+                valid = self.evaluator.evaluate(self.model, "valid")
+                row.update(valid)
+                if valid[cfg.monitor] > best_value:
+                    best_value, stale = valid[cfg.monitor], 0
+                    best_state = copy.deepcopy(self.model.state_dict())
+                    result.best_epoch, result.best_valid = epoch, valid
+                else:
+                    stale += 1
+            result.history.append(row)
+            log.info(
+                "epoch %d loss %.4f valid %s %.4f (%.2fs)",
+                epoch, loss, cfg.monitor, row.get(cfg.monitor, float("nan")), row["seconds"],
+            )
+            bar.set_postfix(loss=f"{loss:.4f}", best=f"{best_value:.4f}")
+            if stale >= cfg.patience:
+                log.info("early stop at epoch %d, best epoch %d", epoch, result.best_epoch)
+                break
+        if best_state is not None:
+            self.model.load_state_dict(best_state)
+        self.model.eval()
+        if out_dir is not None:
+            save_curves(result.history, Path(out_dir) / "curves.png", cfg.monitor)
+        return result
