@@ -9,7 +9,12 @@ so a caller cannot bypass it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Sequence
+
 from kgrec.graph.schema import NodeLabel, validate_name
+
+if TYPE_CHECKING:
+    from kgrec.graph.records import GraphPath
 
 UPSERT_NODES = """
 UNWIND $rows AS row
@@ -85,7 +90,8 @@ RETURN type(r) AS relation, startNode(r) = n AS outgoing,
 
 # Simple paths (no repeated node) of 1..3 relationships from a user to each of $items, one
 # branch per length. Users touch only INTERACTED edges (the schema admits no user triples), so
-# every path starts u -> liked item; length 3 joins the user's 2-hop frontier with the items'
+# every path starts u -> liked item ($via: allowed liked items per target item, $anchors: their
+# union, or both null); length 3 joins the user's 2-hop frontier with the items'
 # neighbourhoods on the middle node (a hash join) instead of expanding all walks from u.
 PATH_BRANCHES = (
     """
@@ -95,15 +101,16 @@ PATH_BRANCHES = (
     """
   MATCH (u)-[r1:INTERACTED]->(a:Item)-[r2]-(i:Item)
   WHERE i.id IN $items AND r1.split IN $splits AND a <> i
+    AND ($via IS NULL OR a.id IN $via[i.id])
     AND (type(r2) <> 'INTERACTED' OR r2.split IN $splits)
   RETURN i, [u, a, i] AS ns, [r1, r2] AS rs""",
     """
   MATCH (u)-[r1:INTERACTED]->(a:Item)-[r2]-(b)
-  WHERE r1.split IN $splits AND b <> u AND b <> a
+  WHERE r1.split IN $splits AND b <> u AND b <> a AND ($anchors IS NULL OR a.id IN $anchors)
     AND (type(r2) <> 'INTERACTED' OR r2.split IN $splits)
   MATCH (b)-[r3]-(i:Item)
   USING JOIN ON b
-  WHERE i.id IN $items AND i <> a AND i <> b
+  WHERE i.id IN $items AND i <> a AND i <> b AND ($via IS NULL OR a.id IN $via[i.id])
     AND (type(r3) <> 'INTERACTED' OR r3.split IN $splits)
   RETURN i, [u, a, b, i] AS ns, [r1, r2, r3] AS rs""",
 )
@@ -161,3 +168,24 @@ def render(template: str, *, label: NodeLabel | None = None, **names: str | int)
         else:
             values[key] = validate_name(value, key)
     return template.format(**values)
+
+
+def path_query(paths: Sequence["GraphPath"]) -> tuple[str, dict[str, str]]:
+    """``MATCH p0 = (...)-[...]-(...) MATCH p1 = ... RETURN p0, p1, ...`` for the given paths,
+    with every id a parameter and every relationship type re-validated. One MATCH per path, so
+    paths that share a relationship still match. Returns ``(query, parameters)``."""
+    if not paths:
+        raise ValueError("path_query needs at least one path")
+    clauses, params = [], {}
+    for k, path in enumerate(paths):
+        parts = []
+        for j, node in enumerate(path.nodes):
+            key = f"p{k}n{j}"
+            params[key] = node.id
+            parts.append(f"(:{NodeLabel.parse(node.label).value} {{id: ${key}}})")
+            if j < len(path.relations):
+                rel = validate_name(path.relations[j], "relation")
+                parts.append(f"-[:`{rel}`]->" if path.forward[j] else f"<-[:`{rel}`]-")
+        clauses.append(f"MATCH p{k} = {''.join(parts)}")
+    returned = ", ".join(f"p{k}" for k in range(len(paths)))
+    return "\n".join(clauses) + f"\nRETURN {returned}", params

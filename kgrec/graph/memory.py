@@ -17,7 +17,7 @@ import numpy as np
 from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, NodeRef, Triple
 from kgrec.graph.schema import INTERACTED, NodeLabel
 from kgrec.graph.snapshot import Snapshot
-from kgrec.graph.store import GraphStats, GraphStore
+from kgrec.graph.store import GraphStats, GraphStore, PathQuery
 
 NodeKey = tuple[NodeLabel, str]
 
@@ -134,15 +134,19 @@ class MemoryGraphStore(GraphStore):
             if relation is None or e.relation == relation
         ]
 
-    def _adjacency_of(self, splits: frozenset[str]) -> dict[NodeKey, list[_Edge]]:
-        """Adjacency without the interactions outside ``splits`` (built once, then cached)."""
+    def _adjacency_of(self, splits: frozenset[str]) -> dict[NodeKey, dict[NodeKey, list[_Edge]]]:
+        """``{node: {neighbour: edges}}`` without the interactions outside ``splits``; built
+        once per split set and cached until the next write."""
         with self._lock:
             cached = self._filtered.get(splits)
             if cached is None:
-                cached = {
-                    key: [e for e in edges if e.relation != INTERACTED or self._split(key, e) in splits]
-                    for key, edges in self._adjacency.items()
-                }
+                cached = {}
+                for key, edges in self._adjacency.items():
+                    by_node: dict[NodeKey, list[_Edge]] = defaultdict(list)
+                    for e in edges:
+                        if e.relation != INTERACTED or self._split(key, e) in splits:
+                            by_node[e.other].append(e)
+                    cached[key] = dict(by_node)
                 self._filtered[splits] = cached
             return cached
 
@@ -150,57 +154,46 @@ class MemoryGraphStore(GraphStore):
         user, item = (key, edge.other) if edge.outgoing else (edge.other, key)
         return self._interactions[(user[1], item[1])].split
 
-    def _paths(
-        self, user_id: str, item_ids: list[str], max_hops: int, limit: int, splits: list[str]
-    ) -> dict[str, list[GraphPath]]:
-        adjacency = self._adjacency_of(frozenset(splits))
-        user: NodeKey = (NodeLabel.USER, user_id)
-        targets = {(NodeLabel.ITEM, i) for i in item_ids}
-        # Raw paths as (nodes, edges); only the first `limit` per item become GraphPaths.
-        raw: dict[NodeKey, list[tuple[tuple[NodeKey, ...], tuple[_Edge, ...]]]] = {
-            t: [] for t in targets
-        }
-
-        # Last hops into the targets, indexed by the node they leave from.
-        into: dict[NodeKey, list[tuple[NodeKey, _Edge]]] = defaultdict(list)
-        for target in targets:
-            for e in adjacency.get(target, ()):
-                into[e.other].append((target, _Edge(e.relation, not e.outgoing, target)))
-
-        for e1 in adjacency.get(user, ()):
-            a = e1.other
-            if a in targets:
-                raw[a].append(((user, a), (e1,)))
-            if max_hops < 2:
-                continue
-            for target, last in into.get(a, ()):
-                if target != a:
-                    raw[target].append(((user, a, target), (e1, last)))
-            if max_hops < 3:
-                continue
-            for e2 in adjacency.get(a, ()):
-                b = e2.other
-                if b == user or b == a:
+    def _paths(self, query: PathQuery) -> dict[str, list[GraphPath]]:
+        """Meet in the middle: a path ``u - a - b - t`` exists for every ``b`` adjacent to both
+        a first step ``a`` of the user and the target ``t`` (a set intersection)."""
+        adjacency = self._adjacency_of(frozenset(query.splits))
+        empty: dict[NodeKey, list[_Edge]] = {}
+        user: NodeKey = (NodeLabel.USER, query.user)
+        first = adjacency.get(user, empty)
+        found = {}
+        for item_id in query.items:
+            t: NodeKey = (NodeLabel.ITEM, item_id)
+            around_t = adjacency.get(t, empty)
+            raw = [((user, t), (e,)) for e in first.get(t, ())]
+            anchors = first if query.via is None else [a for a in first if a[1] in query.via[item_id]]
+            for a in anchors if query.max_hops > 1 else ():
+                if a == t:
                     continue
-                for target, last in into.get(b, ()):
-                    if target not in (a, b):
-                        raw[target].append(((user, a, b, target), (e1, e2, last)))
+                around_a = adjacency[a]
+                for e1 in first[a]:
+                    raw += [((user, a, t), (e1, e2)) for e2 in around_a.get(t, ())]
+                    if query.max_hops < 3:
+                        continue
+                    for b in around_a.keys() & around_t.keys():
+                        if b in (user, t):
+                            continue
+                        to_t = adjacency[b][t]
+                        raw += [((user, a, b, t), (e1, e2, e3)) for e2 in around_a[b] for e3 in to_t]
 
-        def key(path: tuple[tuple[NodeKey, ...], tuple[_Edge, ...]]) -> tuple:
-            nodes, edges = path  # NodeLabel is a str enum: keys compare like GraphPath.sort_key
-            return (len(edges), nodes, tuple((e.relation, e.outgoing) for e in edges))
+            def key(path: tuple[tuple[NodeKey, ...], tuple[_Edge, ...]]) -> tuple:
+                nodes, edges = path  # NodeLabel is a str enum: compares like GraphPath.sort_key
+                return (len(edges), nodes, tuple((e.relation, e.outgoing) for e in edges))
 
-        return {
-            target[1]: [
+            found[item_id] = [
                 GraphPath(
                     tuple(self._ref(n) for n in nodes),
                     tuple(e.relation for e in edges),
                     tuple(e.outgoing for e in edges),
                 )
-                for nodes, edges in sorted(paths, key=key)[:limit]
+                for nodes, edges in sorted(raw, key=key)[: query.limit]
             ]
-            for target, paths in raw.items()
-        }
+        return found
 
     def _read_embeddings(
         self, label: NodeLabel, ids: list[str], property: str

@@ -26,7 +26,7 @@ from kgrec.graph.schema import (
     vector_index_name,
 )
 from kgrec.graph.snapshot import Snapshot
-from kgrec.graph.store import GraphStats, GraphStore
+from kgrec.graph.store import GraphStats, GraphStore, PathQuery
 
 log = logging.getLogger(__name__)
 
@@ -226,18 +226,19 @@ class Neo4jGraphStore(GraphStore):
             for r in records
         ]
 
-    def _paths(
-        self, user_id: str, item_ids: list[str], max_hops: int, limit: int, splits: list[str]
-    ) -> dict[str, list[GraphPath]]:
+    def _paths(self, query: PathQuery) -> dict[str, list[GraphPath]]:
+        via = None if query.via is None else {i: sorted(a) for i, a in query.via.items()}
         records = self._query(
-            render(cypher.PATHS, max_hops=max_hops),
+            render(cypher.PATHS, max_hops=query.max_hops),
             read=True,
-            user=user_id,
-            items=item_ids,
-            splits=splits,
-            limit=limit,
+            user=query.user,
+            items=query.items,
+            splits=query.splits,
+            limit=query.limit,
+            via=via,
+            anchors=None if via is None else sorted(set().union(*query.via.values())),
         )
-        found: dict[str, list[GraphPath]] = {i: [] for i in item_ids}
+        found: dict[str, list[GraphPath]] = {i: [] for i in query.items}
         for r in records:
             nodes = tuple(NodeRef(NodeLabel.parse(lbl), nid, name) for lbl, nid, name in r["nodes"])
             found[r["item_id"]].append(GraphPath(nodes, tuple(r["relations"]), tuple(r["forward"])))

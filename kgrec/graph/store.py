@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -53,6 +53,19 @@ def _as_record(row: Any, cls: type[T]) -> T:
 def _dedupe(rows: list[T], key: Callable[[T], Any]) -> list[T]:
     """Keep the last row for each key, in first-seen order (a batch must not MERGE twice)."""
     return list({key(r): r for r in rows}.values())
+
+
+@dataclass(frozen=True, slots=True)
+class PathQuery:
+    """A checked :meth:`GraphStore.paths` request: ``items`` without repeats; ``via`` maps every
+    item to its allowed first-step items, or is ``None`` (no restriction)."""
+
+    user: str
+    items: list[str]
+    max_hops: int
+    limit: int
+    splits: list[str]
+    via: dict[str, frozenset[str]] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,10 +228,17 @@ class GraphStore(ABC):
         max_hops: int = 3,
         limit: int = 100,
         splits: Sequence[str] = ("train",),
+        via: Mapping[str, Collection[str]] | None = None,
     ) -> dict[str, list[GraphPath]]:
         """For each item, the simple paths of at most ``max_hops`` relationships from the user
         to it, over knowledge-graph relations in either direction and interactions of
-        ``splits``; each list sorted by :meth:`GraphPath.sort_key` and cut to ``limit``."""
+        ``splits``; each list sorted by :meth:`GraphPath.sort_key` and cut to ``limit``.
+
+        ``via`` restricts the paths of an item to those whose first step reaches one of the
+        given items (e.g. the liked items a model relies on); items it does not name keep only
+        the direct path. Users touch the graph through interactions only, so every longer path
+        starts ``user -> liked item``.
+        """
         if not isinstance(user_id, str) or isinstance(item_ids, str):
             raise InvalidValueError("paths() takes a user id string and a sequence of item ids")
         if not 1 <= max_hops <= 3:
@@ -230,7 +250,12 @@ class GraphStore(ABC):
             raise InvalidValueError(f"unknown split(s) {unknown}: expected some of {SPLITS}")
         self._require(NodeLabel.USER, {user_id})
         self._require(NodeLabel.ITEM, set(item_ids))
-        found = self._paths(user_id, list(dict.fromkeys(item_ids)), max_hops, limit, list(splits))
+        anchors = None
+        if via is not None:
+            anchors = {i: frozenset(via.get(i, ())) for i in item_ids}
+            self._require(NodeLabel.ITEM, set().union(*anchors.values()))
+        query = PathQuery(user_id, list(dict.fromkeys(item_ids)), max_hops, limit, list(splits), anchors)
+        found = self._paths(query)
         return {i: sorted(found[i], key=GraphPath.sort_key)[:limit] for i in item_ids}
 
     def read_embeddings(
@@ -257,9 +282,7 @@ class GraphStore(ABC):
     ) -> list[Neighbour]: ...
 
     @abstractmethod
-    def _paths(
-        self, user_id: str, item_ids: list[str], max_hops: int, limit: int, splits: list[str]
-    ) -> dict[str, list[GraphPath]]:
+    def _paths(self, query: PathQuery) -> dict[str, list[GraphPath]]:
         """Paths per item, in any order; the caller sorts and cuts. A store may cut early to
         ``limit`` only when it cuts in :meth:`GraphPath.sort_key` order."""
 

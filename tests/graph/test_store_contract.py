@@ -106,6 +106,20 @@ def test_paths_limit_and_hops(store):
     assert [path_ids(p) for p in two] == [["bob", "blade"]]
 
 
+def test_paths_via_chosen_first_steps(store):
+    toy_graph(store)
+    store.upsert_interactions([Interaction("alice", "dune")])
+    every = store.paths("alice", ["blade"])["blade"]
+    assert {p.nodes[1].id for p in every} == {"alien", "dune"}
+    only = store.paths("alice", ["blade"], via={"blade": ["dune"]})["blade"]
+    assert only and all(p.nodes[1].id == "dune" for p in only)
+    assert only == [p for p in every if p.nodes[1].id == "dune"]
+    direct = store.paths("bob", ["blade"], via={}, splits=["train"])["blade"]
+    assert [path_ids(p) for p in direct] == [["bob", "blade"]]
+    with pytest.raises(UnknownIdError, match="nope"):
+        store.paths("alice", ["blade"], via={"blade": ["nope"]})
+
+
 def test_embeddings_round_trip(store):
     toy_graph(store)
     vectors = np.arange(8, dtype=np.float32).reshape(2, 4) / 7

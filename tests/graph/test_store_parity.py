@@ -33,4 +33,6 @@ def test_same_snapshot_neighbours_and_paths(both_stores, seed):
             total += sum(len(p) for p in want.values())
         cut = memory.paths(user, items, limit=3)
         assert cut == neo4j.paths(user, items, limit=3)
+        via = {i: items[k % 7 :: 3] for k, i in enumerate(items)}
+        assert memory.paths(user, items, via=via) == neo4j.paths(user, items, via=via)
     assert total > 100  # the graphs are dense enough for paths of every length
