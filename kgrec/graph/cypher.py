@@ -143,6 +143,8 @@ FOR (n:{label}) ON n.`{property}`
 OPTIONS {{indexConfig: {{`vector.dimensions`: $dimensions, `vector.similarity_function`: $similarity}}}}
 """
 
+AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
+
 QUERY_VECTOR_INDEX = """
 CALL db.index.vector.queryNodes($index, $k, $vector) YIELD node, score
 RETURN node.id AS id, score

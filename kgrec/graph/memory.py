@@ -14,6 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
+from kgrec.errors import InvalidValueError, KgrecError
 from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, NodeRef, Triple
 from kgrec.graph.schema import INTERACTED, NodeLabel
 from kgrec.graph.snapshot import Snapshot
@@ -47,6 +48,7 @@ class MemoryGraphStore(GraphStore):
         self._adjacency: dict[NodeKey, list[_Edge]] = defaultdict(list)
         # Adjacency with interactions of other splits left out, per split set; cleared on writes.
         self._filtered: dict[frozenset[str], dict[NodeKey, list[_Edge]]] = {}
+        self._vector_indexes: dict[str, tuple[NodeLabel, int, str, str]] = {}
         self._lock = threading.Lock()
 
     # -- writes ---------------------------------------------------------------------------------
@@ -93,9 +95,37 @@ class MemoryGraphStore(GraphStore):
             for node_id, vector in batch:
                 nodes[node_id].embeddings[property] = np.array(vector, dtype=np.float32)
 
+    def _create_vector_index(
+        self, label: NodeLabel, name: str, dimensions: int, similarity: str, property: str
+    ) -> None:
+        self._vector_indexes.setdefault(name, (label, dimensions, similarity, property))
+
+    def _query_vector_index(self, name: str, vector: list[float], k: int) -> list[tuple[str, float]]:
+        if name not in self._vector_indexes:
+            raise KgrecError(f"no vector index named {name!r}: call create_vector_index first")
+        label, dimensions, similarity, property = self._vector_indexes[name]
+        if len(vector) != dimensions:
+            raise InvalidValueError(f"index {name!r} holds {dimensions}-d vectors, got {len(vector)}")
+        rows = [(i, n.embeddings[property]) for i, n in self._nodes[label].items() if property in n.embeddings]
+        rows = [(i, v) for i, v in rows if v.shape == (dimensions,)]
+        if not rows:
+            return []
+        ids = [i for i, _ in rows]
+        matrix = np.stack([v for _, v in rows]).astype(np.float64)
+        query = np.asarray(vector)
+        if similarity == "cosine":
+            norms = np.linalg.norm(matrix, axis=1) * np.linalg.norm(query)
+            scores = (1 + matrix @ query / np.where(norms > 0, norms, 1)) / 2
+        else:
+            scores = 1 / (1 + ((matrix - query) ** 2).sum(1))
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(ids[j], float(scores[j])) for j in order]
+
     def clear(self) -> None:
+        indexes = self._vector_indexes  # like Neo4j, clearing the data keeps the schema
         with self._lock:
             self.__init__()
+        self._vector_indexes = indexes
 
     # -- reads ----------------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:

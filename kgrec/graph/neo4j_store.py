@@ -14,16 +14,13 @@ from typing import Any, Sequence
 import neo4j
 import numpy as np
 
-from kgrec.errors import InvalidValueError
 from kgrec.graph import cypher
 from kgrec.graph.cypher import render
 from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, NodeRef, Triple
 from kgrec.graph.schema import (
     RESERVED_PROPERTIES,
-    VECTOR_SIMILARITIES,
     NodeLabel,
     schema_statements,
-    vector_index_name,
 )
 from kgrec.graph.snapshot import Snapshot
 from kgrec.graph.store import GraphStats, GraphStore, PathQuery
@@ -87,35 +84,15 @@ class Neo4jGraphStore(GraphStore):
         for statement in schema_statements():
             self._query(statement)
 
-    def create_vector_index(
-        self,
-        label: str | NodeLabel,
-        dimensions: int,
-        similarity: str = "cosine",
-        property: str = "embedding",
-    ) -> str:
-        """Create (if absent) the vector index on ``label.property``; returns its name."""
-        if isinstance(dimensions, bool) or not isinstance(dimensions, int) or dimensions <= 0:
-            raise InvalidValueError(f"dimensions must be a positive int, got {dimensions!r}")
-        if similarity not in VECTOR_SIMILARITIES:
-            raise InvalidValueError(f"similarity must be one of {VECTOR_SIMILARITIES}")
-        name = vector_index_name(label)
+    def _create_vector_index(
+        self, label: NodeLabel, name: str, dimensions: int, similarity: str, property: str
+    ) -> None:
         query = render(cypher.CREATE_VECTOR_INDEX, label=label, name=name, property=property)
         self._query(query, dimensions=dimensions, similarity=similarity)
-        self._query("CALL db.awaitIndexes(300)")
-        return name
+        self._query(cypher.AWAIT_INDEXES)
 
-    def query_vector_index(
-        self, label: str | NodeLabel, vector: np.ndarray, k: int
-    ) -> list[tuple[str, float]]:
-        """Approximate nearest ``label`` nodes to ``vector`` as ``(id, score)``, best first."""
-        records = self._query(
-            cypher.QUERY_VECTOR_INDEX,
-            read=True,
-            index=vector_index_name(label),
-            k=int(k),
-            vector=[float(x) for x in np.asarray(vector).ravel()],
-        )
+    def _query_vector_index(self, name: str, vector: list[float], k: int) -> list[tuple[str, float]]:
+        records = self._query(cypher.QUERY_VECTOR_INDEX, read=True, index=name, k=k, vector=vector)
         return [(r["id"], r["score"]) for r in records]
 
     # -- writes ---------------------------------------------------------------------------------

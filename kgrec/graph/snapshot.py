@@ -7,6 +7,8 @@ Both stores export the same :class:`Snapshot` for the same data: node ids are or
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Iterable, Sequence
@@ -84,6 +86,12 @@ class Snapshot:
         if missing:
             raise UnknownIdError(node_type, missing)
         return torch.tensor([index[i] for i in ids], dtype=torch.long)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the node ids per type and the relation names: two snapshots with the same
+        fingerprint index nodes identically, so a model trained on one serves the other."""
+        payload = json.dumps([self.node_ids, self.relations], separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()
 
     @property
     def relations(self) -> list[str]:

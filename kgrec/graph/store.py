@@ -19,9 +19,11 @@ from kgrec.errors import InvalidValueError, UnknownIdError
 from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, Triple
 from kgrec.graph.schema import (
     SPLITS,
+    VECTOR_SIMILARITIES,
     NodeLabel,
     validate_embedding_property,
     validate_name,
+    vector_index_name,
 )
 from kgrec.graph.snapshot import Snapshot
 
@@ -159,6 +161,46 @@ class GraphStore(ABC):
             batch_size,
             lambda b: self._write_embeddings(label, property, b),
         )
+
+    # -- vector search --------------------------------------------------------------------------
+    def create_vector_index(
+        self,
+        label: str | NodeLabel,
+        dimensions: int,
+        similarity: str = "cosine",
+        property: str = "embedding",
+    ) -> str:
+        """Create (if absent) a vector index on ``label.property``; returns its name. Neo4j
+        builds an approximate (HNSW) index; the embedded store searches exactly."""
+        label = NodeLabel.parse(label)
+        validate_embedding_property(property)
+        if isinstance(dimensions, bool) or not isinstance(dimensions, int) or dimensions <= 0:
+            raise InvalidValueError(f"dimensions must be a positive int, got {dimensions!r}")
+        if similarity not in VECTOR_SIMILARITIES:
+            raise InvalidValueError(f"similarity must be one of {VECTOR_SIMILARITIES}, got {similarity!r}")
+        name = vector_index_name(label)
+        self._create_vector_index(label, name, dimensions, similarity, property)
+        return name
+
+    def query_vector_index(
+        self, label: str | NodeLabel, vector: np.ndarray, k: int
+    ) -> list[tuple[str, float]]:
+        """The ``k`` ``label`` nodes nearest to ``vector`` as ``(id, score)``, best first; scores
+        follow Neo4j: ``(1 + cos) / 2`` for cosine, ``1 / (1 + d^2)`` for euclidean."""
+        if isinstance(k, bool) or not isinstance(k, int) or k <= 0:
+            raise InvalidValueError(f"k must be a positive int, got {k!r}")
+        values = np.asarray(vector, dtype=np.float64).ravel()
+        if not np.isfinite(values).all():
+            raise InvalidValueError("query vector must be finite")
+        return self._query_vector_index(vector_index_name(label), values.tolist(), k)
+
+    @abstractmethod
+    def _create_vector_index(
+        self, label: NodeLabel, name: str, dimensions: int, similarity: str, property: str
+    ) -> None: ...
+
+    @abstractmethod
+    def _query_vector_index(self, name: str, vector: list[float], k: int) -> list[tuple[str, float]]: ...
 
     def _require(self, label: NodeLabel, ids: set[str]) -> None:
         missing = self._missing_ids(label, sorted(ids)) if ids else []

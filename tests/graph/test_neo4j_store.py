@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from kgrec import MemoryGraphStore, Neo4jGraphStore, NodeRecord
-from kgrec.errors import InvalidValueError
 from tests.conftest import neo4j_unavailable
 from tests.graph.graphs import random_graph, toy_graph
 
 pytestmark = pytest.mark.neo4j
-
-
-def test_vector_index_finds_nearest(neo4j_store):
-    toy_graph(neo4j_store)
-    rng = np.random.default_rng(0)
-    ids = ["alien", "blade", "brazil", "dune"]
-    vectors = rng.normal(size=(4, 8)).astype(np.float32)
-    neo4j_store.write_embeddings("Item", ids, vectors)
-    name = neo4j_store.create_vector_index("Item", dimensions=8)
-    assert name == neo4j_store.create_vector_index("Item", dimensions=8)  # idempotent
-    hits = neo4j_store.query_vector_index("Item", vectors[2], k=2)
-    assert hits[0][0] == "brazil"
-    # cosine scores are (1 + cos) / 2, from quantized vectors: near 1 for the vector itself
-    assert hits[0][1] > max(0.95, hits[1][1])
-    with pytest.raises(InvalidValueError):
-        neo4j_store.create_vector_index("Item", dimensions=0)
-    with pytest.raises(InvalidValueError):
-        neo4j_store.create_vector_index("Item", dimensions=8, similarity="dot")
 
 
 def test_constraint_keeps_ids_unique(neo4j_store, neo4j_driver):

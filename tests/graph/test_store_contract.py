@@ -133,6 +133,29 @@ def test_embeddings_round_trip(store):
         store.write_embeddings("Item", ["dune"], np.array([[np.nan]]))
 
 
+def test_vector_index_finds_nearest(store):
+    """Neo4j's index is approximate (HNSW, quantized), the embedded one exact."""
+    toy_graph(store)
+    rng = np.random.default_rng(0)
+    ids = ["alien", "blade", "brazil", "dune"]
+    vectors = rng.normal(size=(4, 8)).astype(np.float32)
+    store.write_embeddings("Item", ids, vectors)
+    name = store.create_vector_index("Item", dimensions=8)
+    assert name == store.create_vector_index("Item", dimensions=8)  # idempotent
+    hits = store.query_vector_index("Item", vectors[2], k=2)
+    assert hits[0][0] == "brazil"
+    # cosine scores are (1 + cos) / 2, from quantized vectors: near 1 for the vector itself
+    assert hits[0][1] > max(0.95, hits[1][1])
+    with pytest.raises(InvalidValueError):
+        store.create_vector_index("Item", dimensions=0)
+    with pytest.raises(InvalidValueError):
+        store.create_vector_index("Item", dimensions=8, similarity="dot")
+    with pytest.raises(InvalidValueError, match="k must"):
+        store.query_vector_index("Item", vectors[0], k=0)
+    with pytest.raises(InvalidValueError, match="finite"):
+        store.query_vector_index("Item", np.full(8, np.nan), k=1)
+
+
 @pytest.mark.parametrize(
     "call, match",
     [
