@@ -1,1 +1,27 @@
-"""Dataset loaders: each reads one source format into any GraphStore."""
+"""Dataset loaders: each reads one source format into any GraphStore.
+
+Every loader parses and checks its whole input before writing (a rejected file leaves the
+store as it was, with a :class:`~kgrec.errors.DataFormatError` naming file, line and problem),
+writes through store upserts (loading twice changes nothing) and returns a :class:`LoadReport`.
+"""
+
+from ._graph import LoadReport
+from .csv import InteractionsCsv, NodesCsv, TriplesCsv, load_csv
+from .kgat import load_kgat
+from .kgcn import load_kgcn
+from .movielens import load_movielens100k
+from .rdf import load_rdf
+from .rdf_export import export_rdf
+
+__all__ = [
+    "InteractionsCsv",
+    "LoadReport",
+    "NodesCsv",
+    "TriplesCsv",
+    "export_rdf",
+    "load_csv",
+    "load_kgat",
+    "load_kgcn",
+    "load_movielens100k",
+    "load_rdf",
+]

@@ -16,18 +16,21 @@ from kgrec.graph.schema import NodeLabel, validate_name
 if TYPE_CHECKING:
     from kgrec.graph.records import GraphPath
 
+# row.properties holds text and name only when given, so absent ones stay as stored (no
+# coalesce on the node: that would make the plan eager).
 UPSERT_NODES = """
 UNWIND $rows AS row
 MERGE (n:{label} {{id: row.id}})
-SET n.text = coalesce(row.text, n.text), n.name = coalesce(row.name, n.name)
 SET n += row.properties
 """
 
+# Relationships are MERGEd, or CREATEd when their type has no relationship yet at the start of
+# the upsert call (rows are de-duplicated, so CREATE cannot duplicate): {write} is one of the two.
 UPSERT_INTERACTIONS = """
 UNWIND $rows AS row
-MATCH (u:User {id: row.user})
-MATCH (i:Item {id: row.item})
-MERGE (u)-[r:INTERACTED]->(i)
+MATCH (u:User {{id: row.user}})
+MATCH (i:Item {{id: row.item}})
+{write} (u)-[r:INTERACTED]->(i)
 SET r.rating = row.rating, r.weight = row.weight, r.timestamp = row.timestamp, r.split = row.split
 """
 
@@ -35,8 +38,11 @@ UPSERT_TRIPLES = """
 UNWIND $rows AS row
 MATCH (h:{head_label} {{id: row.head}})
 MATCH (t:{tail_label} {{id: row.tail}})
-MERGE (h)-[:`{relation}`]->(t)
+{write} (h)-[:`{relation}`]->(t)
 """
+
+# Answered from the counts store: instant at any size.
+COUNT_RELATIONSHIP_TYPE = "MATCH ()-[r:`{relation}`]->() RETURN count(r) AS n"
 
 MISSING_IDS = """
 UNWIND $ids AS id
@@ -163,6 +169,10 @@ def render(template: str, *, label: NodeLabel | None = None, **names: str | int)
     for key, value in names.items():
         if key in ("head_label", "tail_label"):
             values[key] = NodeLabel.parse(value).value
+        elif key == "write":
+            if value not in ("MERGE", "CREATE"):
+                raise ValueError(f"write must be MERGE or CREATE, got {value!r}")
+            values[key] = value
         elif key == "max_hops":
             if not isinstance(value, int) or not 1 <= value <= len(PATH_BRANCHES):
                 raise ValueError(f"max_hops must be 1..3, got {value!r}")

@@ -18,6 +18,7 @@ from kgrec.graph import cypher
 from kgrec.graph.cypher import render
 from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, NodeRef, Triple
 from kgrec.graph.schema import (
+    INTERACTED,
     RESERVED_PROPERTIES,
     NodeLabel,
     schema_statements,
@@ -43,6 +44,7 @@ class Neo4jGraphStore(GraphStore):
         self.driver = driver
         self.database = database
         self._owns_driver = False
+        self._fresh: set[str] = set()
         if apply_schema:
             self.apply_schema()
 
@@ -102,11 +104,25 @@ class Neo4jGraphStore(GraphStore):
         return [i for i in ids if i in missing]
 
     def _write_nodes(self, label: NodeLabel, batch: Sequence[NodeRecord]) -> None:
-        rows = [
-            {"id": r.id, "text": r.text, "name": r.name, "properties": dict(r.properties)}
-            for r in batch
-        ]
+        rows = []
+        for r in batch:
+            given = {k: v for k, v in (("text", r.text), ("name", r.name)) if v is not None}
+            rows.append({"id": r.id, "properties": {**r.properties, **given}})
         self._query(render(cypher.UPSERT_NODES, label=label), rows=rows)
+
+    def _prepare_relationships(self, types: set[str]) -> None:
+        """Types with no relationship yet are CREATEd for this call: far cheaper than MERGE,
+        which checks every pair for an existing relationship. Assumes one writer at a time."""
+        # A type never seen before draws an "unknown relationship type" warning: expected here.
+        with self.driver.session(database=self.database, notifications_min_severity="OFF") as session:
+            self._fresh = {
+                t
+                for t in types
+                if session.run(render(cypher.COUNT_RELATIONSHIP_TYPE, relation=t)).single()["n"] == 0
+            }
+
+    def _write_mode(self, relation: str) -> str:
+        return "CREATE" if relation in self._fresh else "MERGE"
 
     def _write_interactions(self, batch: Sequence[Interaction]) -> None:
         rows = [
@@ -120,14 +136,24 @@ class Neo4jGraphStore(GraphStore):
             }
             for r in batch
         ]
-        self._query(cypher.UPSERT_INTERACTIONS, rows=rows)
+        query = render(cypher.UPSERT_INTERACTIONS, write=self._write_mode(INTERACTED))
+        self._query(query, rows=rows)
 
     def _write_triples(self, batch: Sequence[Triple]) -> None:
         groups: dict[tuple[NodeLabel, str, NodeLabel], list[dict[str, str]]] = defaultdict(list)
         for t in batch:
             groups[(t.head_label, t.relation, t.tail_label)].append({"head": t.head, "tail": t.tail})
         queries = [
-            (render(cypher.UPSERT_TRIPLES, head_label=h, relation=rel, tail_label=t), rows)
+            (
+                render(
+                    cypher.UPSERT_TRIPLES,
+                    head_label=h,
+                    relation=rel,
+                    tail_label=t,
+                    write=self._write_mode(rel),
+                ),
+                rows,
+            )
             for (h, rel, t), rows in groups.items()
         ]
 

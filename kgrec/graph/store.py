@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from kgrec.errors import InvalidValueError, UnknownIdError
 from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, Triple
 from kgrec.graph.schema import (
+    INTERACTED,
     SPLITS,
     VECTOR_SIMILARITIES,
     NodeLabel,
@@ -133,6 +134,7 @@ class GraphStore(ABC):
             )
             self._require(NodeLabel.USER, {r.user for r in rows})
             self._require(NodeLabel.ITEM, {r.item for r in rows})
+            self._prepare_relationships({INTERACTED} if rows else set())
             self._run_batches("interactions", rows, batch_size, self._write_interactions)
         return len(rows)
 
@@ -153,6 +155,7 @@ class GraphStore(ABC):
                     {t.head for t in rows if t.head_label is label}
                     | {t.tail for t in rows if t.tail_label is label},
                 )
+            self._prepare_relationships({t.relation for t in rows})
             self._run_batches("triples", rows, batch_size, self._write_triples)
         return len(rows)
 
@@ -246,6 +249,10 @@ class GraphStore(ABC):
 
     @abstractmethod
     def _write_nodes(self, label: NodeLabel, batch: Sequence[NodeRecord]) -> None: ...
+
+    def _prepare_relationships(self, types: set[str]) -> None:
+        """Called once per upsert call, before its first batch, with the relationship types it
+        writes (rows already validated and de-duplicated). A store may plan the call here."""
 
     @abstractmethod
     def _write_interactions(self, batch: Sequence[Interaction]) -> None: ...

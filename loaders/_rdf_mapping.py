@@ -1,0 +1,274 @@
+"""How RDF statements become nodes, properties, interactions and triples (used by ``load_rdf``).
+
+The mapping reads every statement once (:meth:`RdfMapping.read`), checking it and keeping
+everything except the triples; :meth:`RdfMapping.graph_data` then builds the nodes and
+interactions, and :meth:`RdfMapping.triples` turns a second read of the same statements into
+triples. So an N-Triples file never has to be held in memory, and a bad statement is found
+before anything is written.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Mapping
+
+from rdflib import RDF, BNode, Literal, URIRef
+from rdflib.term import Node
+
+from kgrec.errors import DataFormatError, InvalidNameError
+from kgrec.graph import Interaction, NodeLabel, NodeRecord, Triple
+from kgrec.graph.records import Scalar
+from kgrec.graph.schema import SPLITS, validate_property_key
+
+from ._graph import GraphData
+from ._io import checked_relation, local_name
+from ._rdf_terms import (
+    INTERACTED,
+    INTERACTION_BASE,
+    LABEL_OF,
+    NAME,
+    RATING,
+    SPLIT,
+    TEXT,
+    TIMESTAMP,
+    WEIGHT,
+    parse_node_iri,
+)
+
+#: ``(subject, predicate, object, line)``; the line is None for formats parsed as a whole.
+Statement = tuple[Node, Node, Node, "int | None"]
+
+_INTERACTION_FIELDS = {
+    RDF.subject: "user",
+    RDF.object: "item",
+    RATING: "rating",
+    WEIGHT: "weight",
+    TIMESTAMP: "timestamp",
+    SPLIT: "split",
+}
+
+
+def _kind(s: Node, p: Node, o: Node) -> str:
+    """``blank``, ``interaction``, ``literal``, ``type`` (a kgrec class) or ``relation``."""
+    if isinstance(s, BNode) or isinstance(o, BNode):
+        return "blank"
+    if str(s).startswith(INTERACTION_BASE):
+        return "interaction"
+    if isinstance(o, Literal):
+        return "literal"
+    if p == RDF.type and o in LABEL_OF:
+        return "type"
+    return "relation"
+
+
+def _scalar(literal: Literal) -> Scalar:
+    """A string, 64-bit int, finite float or bool for a property; else the lexical form."""
+    value = literal.toPython()
+    if isinstance(value, Literal):  # rdflib had no Python type for it
+        return str(literal)
+    if isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int) and -(2**63) <= value < 2**63:
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    return str(literal)
+
+
+def _property_value(literals: list[Literal]) -> Scalar | list[Scalar]:
+    """One value, or a list of values of one type (lexical forms when the types differ)."""
+    values = [_scalar(lit) for lit in literals]
+    if len({type(v) for v in values}) > 1:
+        values = [str(lit) for lit in literals]
+    return values[0] if len(values) == 1 else values
+
+
+class RdfMapping:
+    """The first pass over a file's statements, and what it learnt.
+
+    Args:
+        path: the file, for error messages.
+        relation_map: predicate IRI -> relation name or property key; ``None`` skips it.
+            Unmapped predicates use their local name.
+        text_predicate: literal predicate giving a node's text and name (first one read wins);
+            ``kgrec:text`` and ``kgrec:name`` set them exactly and take precedence.
+        is_item: decides which IRIs with no kgrec type are items (the rest are entities).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        relation_map: Mapping[str, str | None],
+        text_predicate: URIRef,
+        is_item: Callable[[str], bool],
+    ) -> None:
+        self.path = path
+        self.relation_map = {str(k): v for k, v in relation_map.items()}
+        self.text_predicate = text_predicate
+        self.is_item = is_item
+        self.labels: dict[str, NodeLabel | None] = {}  # node IRI -> label, if typed or minted
+        self.endpoints: dict[str, int | None] = {}  # node IRI -> first line using it in a triple
+        self.texts: dict[URIRef, dict[str, str]] = {
+            TEXT: {},
+            NAME: {},
+            text_predicate: {},
+        }
+        self.properties: dict[str, dict[str, list[Literal]]] = defaultdict(dict)
+        self.interactions: dict[str, dict] = {}
+        self.names: dict[str, str | None] = {}  # predicate -> relation name or property key
+        self.predicate_of: dict[str, str] = {}  # relation name or property key -> predicate
+        self.relations: dict[str, str] = {}  # predicate -> relation name, for relations only
+        self.skipped = 0
+        self.resolved: dict[str, tuple[NodeLabel, str]] = {}
+
+    def _error(self, problem: str, line: int | None) -> DataFormatError:
+        return DataFormatError(self.path, problem, line)
+
+    # -- pass one ---------------------------------------------------------------------------------
+    def read(self, s: Node, p: Node, o: Node, line: int | None) -> None:
+        """Check and take in one statement (anything but a triple)."""
+        kind = _kind(s, p, o)
+        if kind == "blank":
+            self.skipped += 1
+        elif kind == "interaction":
+            self._interaction(str(s), p, o, line)
+        elif kind == "type":
+            self._node(str(s), LABEL_OF[o], line)
+        elif kind == "literal":
+            self._node(str(s), None, line)
+            self._literal(str(s), p, o, line)
+        elif self._name(p, line) is None:
+            self.skipped += 1
+        else:
+            if str(p) not in self.relations:
+                self.relations[str(p)] = checked_relation(self.names[str(p)], self.path, line)
+            for node in (str(s), str(o)):
+                self._node(node, None, line)
+                self.endpoints.setdefault(node, line)
+
+    def _node(self, iri: str, label: NodeLabel | None, line: int | None) -> None:
+        if iri not in self.labels:
+            self.labels[iri] = parse_node_iri(iri)[0]
+        known = self.labels[iri]
+        if label is not None and known not in (None, label):
+            raise self._error(f"<{iri}> is typed both {known.value} and {label.value}", line)
+        self.labels[iri] = known or label
+
+    def _name(self, predicate: Node, line: int | None) -> str | None:
+        key = str(predicate)
+        if key not in self.names:
+            name = self.relation_map[key] if key in self.relation_map else local_name(key)
+            other = self.predicate_of.setdefault(name, key) if name is not None else key
+            if other != key:
+                raise self._error(
+                    f"predicates <{other}> and <{key}> both map to {name!r}: "
+                    "give one of them another name in relation_map",
+                    line,
+                )
+            self.names[key] = name
+        return self.names[key]
+
+    def _literal(self, iri: str, predicate: Node, literal: Literal, line: int | None) -> None:
+        if predicate in self.texts:
+            self.texts[predicate].setdefault(iri, str(literal))
+            return
+        key = self._name(predicate, line)
+        if key is None:
+            self.skipped += 1
+            return
+        try:
+            validate_property_key(key)
+        except InvalidNameError as exc:
+            raise self._error(
+                f"{exc}; map <{predicate}> to another key, or to None to skip it, in relation_map",
+                line,
+            ) from None
+        self.properties[iri].setdefault(key, []).append(literal)
+
+    def _interaction(self, iri: str, predicate: Node, value: Node, line: int | None) -> None:
+        parts = self.interactions.setdefault(iri, {"line": line})
+        if predicate == RDF.type:
+            return
+        if predicate == RDF.predicate:
+            if value != INTERACTED:
+                raise self._error(
+                    f"interaction <{iri}> must have rdf:predicate kgrec:INTERACTED", line
+                )
+            return
+        field = _INTERACTION_FIELDS.get(predicate)
+        if field is None:
+            raise self._error(f"unexpected predicate <{predicate}> on interaction <{iri}>", line)
+        if field in ("user", "item"):
+            if not isinstance(value, URIRef):
+                raise self._error(f"the {field} of interaction <{iri}> must be an IRI", line)
+            self._node(str(value), NodeLabel.USER if field == "user" else NodeLabel.ITEM, line)
+        parts[field] = value
+
+    # -- results ----------------------------------------------------------------------------------
+    def graph_data(self, triple_chunks: Iterable[list[Triple]]) -> GraphData:
+        """Nodes and interactions from pass one; triples from ``triple_chunks``."""
+        nodes: dict[NodeLabel, list[NodeRecord]] = {label: [] for label in NodeLabel}
+        text, name, label_text = (self.texts[k] for k in (TEXT, NAME, self.text_predicate))
+        for iri, label in self.labels.items():
+            label = label or (NodeLabel.ITEM if self.is_item(iri) else NodeLabel.ENTITY)
+            if label is NodeLabel.USER and iri in self.endpoints:
+                problem = "knowledge-graph triples connect items and entities only"
+                raise self._error(f"<{iri}> is a User: {problem}", self.endpoints[iri])
+            node_id = parse_node_iri(iri)[1]
+            self.resolved[iri] = (label, node_id)
+            nodes[label].append(
+                NodeRecord(
+                    node_id,
+                    text.get(iri, label_text.get(iri)),
+                    name.get(iri, label_text.get(iri)),
+                    {k: _property_value(v) for k, v in self.properties.get(iri, {}).items()},
+                )
+            )
+        interactions = [
+            self._interaction_record(iri, parts) for iri, parts in self.interactions.items()
+        ]
+        return GraphData(nodes, interactions, triple_chunks, self.skipped, dict(self.relations))
+
+    def _interaction_record(self, iri: str, parts: dict) -> Interaction:
+        line = parts["line"]
+        if "user" not in parts or "item" not in parts:
+            raise self._error(
+                f"interaction <{iri}> needs rdf:subject (user) and rdf:object (item)", line
+            )
+
+        def number(field: str, integer: bool = False) -> float | int | None:
+            if field not in parts:
+                return None
+            value = parts[field].toPython() if isinstance(parts[field], Literal) else None
+            kinds = int if integer else (int, float)
+            if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value):
+                what = "an integer" if integer else "a finite number"
+                raise self._error(f"{field} of interaction <{iri}> must be {what}", line)
+            return value
+
+        split = str(parts.get("split", "train"))
+        if split not in SPLITS:
+            raise self._error(
+                f"split of interaction <{iri}> must be one of {SPLITS}, found {split!r}", line
+            )
+        rating, weight = number("rating"), number("weight")
+        return Interaction(
+            self.resolved[str(parts["user"])][1],
+            self.resolved[str(parts["item"])][1],
+            rating=None if rating is None else float(rating),
+            weight=1.0 if weight is None else float(weight),
+            timestamp=number("timestamp", integer=True),
+            split=split,
+        )
+
+    # -- pass two ---------------------------------------------------------------------------------
+    def triples(self, statements: Iterable[Statement]) -> Iterator[Triple]:
+        """The triples among ``statements`` (the same statements pass one read)."""
+        for s, p, o, _ in statements:
+            if _kind(s, p, o) != "relation" or self.names[str(p)] is None:
+                continue
+            head_label, head = self.resolved[str(s)]
+            tail_label, tail = self.resolved[str(o)]
+            yield Triple(head, self.names[str(p)], tail, head_label, tail_label)

@@ -1,0 +1,223 @@
+"""MovieLens-100k with text, genres, the DBpedia KG and the benchmark split."""
+
+from __future__ import annotations
+
+import collections
+
+import pytest
+
+from kgrec.graph import NodeLabel
+from kgrec.loaders import load_movielens100k
+from kgrec.loaders.movielens import user_text
+
+DBR = "http://dbpedia.org/resource/"
+
+
+def interactions(store) -> set[tuple]:
+    snap = store.snapshot()
+    t = snap.interactions
+    users, items = snap.node_ids["user"], snap.node_ids["item"]
+    return {
+        (users[u], items[i], r, ts, ("train", "valid", "test")[s])
+        for u, i, r, ts, s in zip(
+            t.user.tolist(),
+            t.item.tolist(),
+            t.rating.tolist(),
+            t.timestamp.tolist(),
+            t.split.tolist(),
+        )
+    }
+
+
+def test_users_items_and_genres(store, movielens):
+    report = load_movielens100k(store, movielens.data_dir)
+    assert report.nodes == {"User": 3, "Item": 4, "Entity": 4}
+    assert (report.interactions, report.triples) == (5, 5)
+    users = store.get_nodes("user", ["1", "2", "3"])
+    assert [u.text for u in users] == [
+        "A 24-year-old male technician",
+        "A 53-year-old female with another occupation",
+        "An 18-year-old male student",
+    ]
+    assert users[0].properties == {
+        "age": 24,
+        "gender": "M",
+        "occupation": "technician",
+        "zip_code": "85711",
+    }
+    toy, cafe, unknown = store.get_nodes("item", ["1", "3", "4"])
+    assert (toy.name, toy.text) == (
+        "Toy Story (1995)",
+        "Toy Story (1995). Year: 1995. Genres: Children's, Comedy.",
+    )
+    assert toy.properties == {"genres": ["Children's", "Comedy"], "year": 1995}
+    assert cafe.name == "Café Society (1993)"  # u.item is Latin-1
+    assert (unknown.text, unknown.properties) == (
+        "unknown. Genres: unknown.",
+        {"genres": ["unknown"]},
+    )
+    assert [(n.relation, n.node.id) for n in store.neighbours("item", "1", "has_genre")] == [
+        ("has_genre", "genre:Children's"),
+        ("has_genre", "genre:Comedy"),
+    ]
+    assert store.get_nodes("entity", ["genre:Action"])[0].name == "Action"
+    assert {r[4] for r in interactions(store)} == {"train"}
+
+
+def test_kg_and_split(store, movielens):
+    report = load_movielens100k(
+        store, movielens.data_dir, kg_dir=movielens.kg_dir, split_file=movielens.split_file
+    )
+    assert report.relations == {
+        "u.item genre flag": "has_genre",
+        "dbo:starring": "starring",
+        "dbo:director": "director",
+    }
+    assert interactions(store) == {
+        ("1", "1", 5.0, 874965758, "train"),
+        ("2", "1", 4.0, 888550871, "test"),
+        ("3", "3", 4.0, 881250949, "valid"),
+    }
+    # The linked item itself is the head; items 2 and 4 link to the same film; Heat is unlinked.
+    kg = {
+        (n.relation, n.node.id)
+        for item in ("1", "2", "4")
+        for n in store.neighbours("item", item)
+        if n.relation in ("starring", "director")
+    }
+    assert kg == {
+        ("starring", DBR + "Tom_Hanks"),
+        ("director", DBR + "John_Lasseter"),
+        ("starring", DBR + "Pierce_Brosnan"),
+    }
+    assert [n.node.id for n in store.neighbours("entity", DBR + "Pierce_Brosnan")] == ["2", "4"]
+    assert store.stats().relationships == {
+        "INTERACTED": 3,
+        "director": 1,
+        "has_genre": 5,
+        "starring": 3,
+    }
+    hanks = store.get_nodes("entity", [DBR + "Tom_Hanks"])[0]
+    assert (hanks.name, hanks.text) == ("Tom Hanks", "Tom Hanks")
+    assert report.nodes["Entity"] == 4 + 3  # genres + linked tails, not Michael Mann
+
+
+@pytest.mark.parametrize(
+    ("target", "lines", "where"),
+    [
+        (
+            "ml/u.data",
+            ["1\t1\t5\t874965758", "1\t2\tthree\t876893171"],
+            dict(line=2, problem="rating must be a number"),
+        ),
+        ("ml/u.data", ["1\t1\t5\t874965758", "1\t2\t3"], dict(line=2, problem="truncated")),
+        ("ml/u.data", ["1\t9\t5\t874965758"], dict(line=1, problem="unknown item id '9'")),
+        (
+            "split.tsv",
+            ["user_id\titem_id\trating\ttimestamp\tsplit", "7\t1\t5\t1\ttrain"],
+            dict(line=2, problem="unknown user id '7'"),
+        ),
+        (
+            "split.tsv",
+            ["user_id\titem_id\trating\ttimestamp\tsplit", "1\t1\t5\t1\tdev"],
+            dict(line=2, problem="split must be one of"),
+        ),
+        (
+            "split.tsv",
+            [b"user_id\titem_id\trating\ttimestamp\tsplit\n1\t1\t5\t1\ttr\xe4in"],
+            dict(line=2, problem="not valid utf-8"),
+        ),
+        (
+            "ml/u.item",
+            ["1|Toy Story (1995)|01-Jan-1995||http://x|0|0|1"],
+            dict(line=1, problem="expected 9 fields, found 8"),
+        ),
+        (
+            "kg/derived/triples.tsv",
+            ["head\trelation\ttail", f"{DBR}Toy_Story\tdbo:starring\t{DBR}Nobody"],
+            dict(line=2, problem="unknown entity"),
+        ),
+        (
+            "kg/derived/triples.tsv",
+            ["head\trelation\ttail", f"{DBR}Toy_Story\tdbo:has-genre\t{DBR}Tom_Hanks"],
+            dict(line=2, problem="invalid relation name 'has-genre'"),
+        ),
+    ],
+)
+def test_bad_input_leaves_the_store_as_it_was(
+    store, movielens, expect_rejected, target, lines, where
+):
+    split_file = None if target == "ml/u.data" else movielens.split_file
+
+    def load():
+        return load_movielens100k(
+            store, movielens.data_dir, kg_dir=movielens.kg_dir, split_file=split_file
+        )
+
+    load()
+    path = movielens.data_dir.parent / target
+    if isinstance(lines[0], bytes):
+        path.write_bytes(lines[0])
+    else:
+        path.write_text("\n".join(lines) + ("\n" if where["problem"] != "truncated" else ""))
+    expect_rejected(store, load, path=path.name, **where)
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        ((24, "M", "technician"), "A 24-year-old male technician"),
+        ((11, "F", "student"), "An 11-year-old female student"),
+        ((81, "M", "retired"), "An 81-year-old male who is retired"),
+        ((30, "F", "marketing"), "A 30-year-old female working in marketing"),
+        ((45, "M", "none"), "A 45-year-old male with no occupation"),
+    ],
+)
+def test_user_text(args, text):
+    assert user_text(*args) == text
+
+
+def ml100k_args(shared_data):
+    return dict(
+        data_dir=shared_data / "movielens-100k",
+        kg_dir=shared_data / "movielens-dbpedia-kg",
+        split_file=shared_data.parent / "benchmarks" / "ml100k" / "split.tsv",
+    )
+
+
+@pytest.mark.shared_data
+def test_shared_ml100k_counts(memory_store, shared_data):
+    args = ml100k_args(shared_data)
+    report = load_movielens100k(memory_store, args["data_dir"])
+    assert report.nodes == {"User": 943, "Item": 1682, "Entity": 19}
+    assert report.interactions == 100_000  # every u.data rating, as train
+    assert report.triples == 2893  # one has_genre edge per genre flag in u.item
+
+    memory_store.clear()
+    report = load_movielens100k(memory_store, **args)
+    splits = collections.Counter(memory_store.snapshot().interactions.split.tolist())
+    assert [splits[k] for k in range(3)] == [37_988, 5_945, 11_442]  # train, valid, test
+    assert report.interactions == 55_375
+    # 14,543 DBpedia triples hang off the 1,408 linked films; 17 films are linked by two
+    # ML-100k items each (duplicate catalogue entries), so the items carry 14,737 edges.
+    rels = memory_store.stats().relationships
+    assert sum(n for r, n in rels.items() if r not in ("INTERACTED", "has_genre")) == 14_737
+    assert rels["starring"] == 5_859 and len(rels) == 10
+    assert report.nodes == {"User": 943, "Item": 1682, "Entity": 19 + 6_848}
+    assert memory_store.get_nodes("item", ["1"])[0].name == "Toy Story (1995)"
+
+
+@pytest.mark.shared_data
+def test_shared_ml100k_same_graph_in_neo4j(both_stores, shared_data):
+    memory, neo4j = both_stores
+    args = ml100k_args(shared_data)
+    assert load_movielens100k(neo4j, **args) == load_movielens100k(memory, **args)
+    assert neo4j.stats() == memory.stats()
+    assert neo4j.snapshot().equals(memory.snapshot())
+
+
+def test_labels_of_kg_triples(memory_store, movielens):
+    load_movielens100k(memory_store, movielens.data_dir, kg_dir=movielens.kg_dir)
+    snap = memory_store.snapshot()
+    assert ("item", "starring", "entity") in snap.triples
+    assert all(h == NodeLabel.ITEM.key and t == NodeLabel.ENTITY.key for h, _, t in snap.triples)
