@@ -1,7 +1,7 @@
 """kgrec: explainable, knowledge-graph-centric recommendation.
 
-The public API is small: the graph stores, the records they take, and (as they land) the
-loaders, the trainer and the :class:`Recommender`.
+The public API is small: the graph stores and the records they take, the loaders
+(``kgrec.loaders``), the :class:`Trainer` and the :class:`Recommender`.
 """
 
 import logging
@@ -13,6 +13,7 @@ from kgrec.errors import (
     KgrecError,
     UnknownIdError,
 )
+from kgrec import loaders
 from kgrec.graph import (
     GraphStore,
     Interaction,
@@ -23,6 +24,9 @@ from kgrec.graph import (
     Snapshot,
     Triple,
 )
+
+from kgrec.recommender import Recommender
+from kgrec.train import TrainConfig, Trainer
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
@@ -39,7 +43,11 @@ __all__ = [
     "Neo4jGraphStore",
     "NodeLabel",
     "NodeRecord",
+    "Recommender",
     "Snapshot",
+    "TrainConfig",
+    "Trainer",
     "Triple",
     "UnknownIdError",
+    "loaders",
 ]

@@ -1,0 +1,261 @@
+"""Explained recommendations on ml100k: latency, throughput, faithfulness, vector retrieval.
+
+    python benchmarks/explain.py [--requests 1000] [--checkpoint runs/explain] [--skip-neo4j]
+
+One run, one trained model (loaded from ``--checkpoint`` when it fits the graph, else trained
+and saved there), both stores side by side:
+- ``recommend(k=20, explain=True)`` latency over random users: p50/p95/p99, split into scoring
+  (``explain=False``), path retrieval (``candidate_paths``) and ranking (the rest);
+- offline throughput of ``recommend_batch`` (users per second);
+- Fidelity@20 (share of recommended items with a path) and path diversity over all users;
+- the deletion test: removing the edges of an item's top-ranked path vs a random path of the
+  same item, rebuilding the model's graph and re-scoring; mean score drops and their ratio;
+- Neo4j's vector index (``db.index.vector.queryNodes``) recall@20 against exact cosine top-20.
+
+Writes ``benchmarks/results/explain.json`` and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from _env import SHARED, machine, neo4j_server, versions, write_result
+from kgrec import MemoryGraphStore, Neo4jGraphStore, Recommender
+from kgrec.errors import KgrecError
+from kgrec.graph.records import GraphPath
+from kgrec.graph.snapshot import Snapshot
+from kgrec.loaders import load_movielens100k
+from kgrec.models import KGRecModel, training_graph
+from kgrec.text import EmbeddingCache, TextEncoder, node_text_vectors
+from kgrec.train import TrainConfig, Trainer, seed_everything
+
+log = logging.getLogger("benchmarks.explain")
+K = 20
+
+
+def load(store) -> None:
+    data = SHARED / "data"
+    load_movielens100k(
+        store,
+        data / "movielens-100k",
+        kg_dir=data / "movielens-dbpedia-kg",
+        split_file=SHARED / "benchmarks" / "ml100k" / "split.tsv",
+    )
+
+
+def trained(store: MemoryGraphStore, checkpoint: Path, epochs: int) -> tuple[Recommender, object]:
+    """A recommender on ``store``, from ``checkpoint`` if it fits, else trained and saved."""
+    snapshot = store.snapshot()
+    text = node_text_vectors(snapshot, EmbeddingCache(TextEncoder(), Path.home() / ".cache" / "kgrec"))
+    graph = training_graph(snapshot, text)
+    try:
+        return Recommender.from_checkpoint(checkpoint, store), graph
+    except (KgrecError, FileNotFoundError) as exc:
+        log.info("training a model (%s)", exc)
+    seed_everything(2020)
+    model = KGRecModel(graph)
+    Trainer(model, snapshot, TrainConfig(epochs=epochs, lr=5e-3, patience=10)).fit(checkpoint)
+    rec = Recommender(model, store, snapshot)
+    rec.save(checkpoint, text_model="default")
+    return rec, graph
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    q = np.percentile(np.asarray(values) * 1000, [50, 95, 99])
+    return {"p50": round(q[0], 2), "p95": round(q[1], 2), "p99": round(q[2], 2)}
+
+
+def latency(rec: Recommender, users: list[str]) -> dict:
+    """Per request: scoring alone, retrieval alone, then the whole explained request."""
+    rec.recommend(users[0], k=K)  # warm caches (adjacency, JIT paths) outside the timing
+    total, scoring, retrieval = [], [], []
+    for user in users:
+        t0 = time.perf_counter()
+        items = [r.item_id for r in rec.recommend(user, k=K, explain=False)]
+        t1 = time.perf_counter()
+        rec.candidate_paths(user, items)
+        t2 = time.perf_counter()
+        rec.recommend(user, k=K)
+        t3 = time.perf_counter()
+        scoring.append(t1 - t0)
+        retrieval.append(t2 - t1)
+        total.append(t3 - t2)
+    ranking = [max(t - s - r, 0.0) for t, s, r in zip(total, scoring, retrieval)]
+    return {
+        **percentiles(total),
+        "scoring": percentiles(scoring),
+        "path_retrieval": percentiles(retrieval),
+        "ranking": percentiles(ranking),
+        "requests": len(users),
+    }
+
+
+def throughput(rec: Recommender, users: list[str], batch: int = 64) -> dict:
+    out = {}
+    for explain in (False, True):
+        start = time.perf_counter()
+        for k in range(0, len(users), batch):
+            rec.recommend_batch(users[k : k + batch], k=K, explain=explain)
+        out["explained" if explain else "scores_only"] = round(len(users) / (time.perf_counter() - start), 1)
+    return out
+
+
+def fidelity_and_diversity(rec: Recommender, users: list[str]) -> dict:
+    items_with_path = items = 0
+    entities, relations = [], []
+    for user in users:
+        recs = rec.recommend(user, k=K)
+        items += len(recs)
+        items_with_path += sum(bool(r.explanation.paths) for r in recs)
+        paths = [p for r in recs for p in r.explanation.paths]
+        entities.append(len({n.id for p in paths for n in p.path.nodes if n.label.value == "Entity"}))
+        relations.append(len({rel for p in paths for rel in p.path.relations}))
+    return {
+        f"fidelity@{K}": round(items_with_path / items, 4),
+        "distinct_entities_per_user": round(statistics.mean(entities), 2),
+        "distinct_relation_types_per_user": round(statistics.mean(relations), 2),
+    }
+
+
+def hop_edges(path: GraphPath, snapshot: Snapshot) -> list[tuple[tuple[str, str, str], int, int]]:
+    """The path's edges as (edge type, head index, tail index) in the training graph."""
+    edges = []
+    for k, (rel, forward) in enumerate(zip(path.relations, path.forward)):
+        a, b = path.nodes[k], path.nodes[k + 1]
+        head, tail = (a, b) if forward else (b, a)
+        edges.append(
+            (
+                (head.label.key, rel, tail.label.key),
+                int(snapshot.index_of(head.label.key, [head.id])[0]),
+                int(snapshot.index_of(tail.label.key, [tail.id])[0]),
+            )
+        )
+    return edges
+
+
+def score_without(rec: Recommender, graph, edges, user: int, item: int) -> float:
+    """The model's logit for (user, item) after deleting ``edges`` (and their inverses)."""
+    graph = graph.clone()
+    for (h, rel, t), i, j in edges:
+        for edge_type, x, y in (((h, rel, t), i, j), ((t, f"rev_{rel}", h), j, i)):
+            index = graph[edge_type].edge_index
+            graph[edge_type].edge_index = index[:, ~((index[0] == x) & (index[1] == y))]
+    model = type(rec.model)(graph, **rec.model.hparams())
+    model.load_state_dict(rec.model.state_dict())
+    model.eval()
+    with torch.no_grad():
+        return float(model.score(model.encode(), torch.tensor([user]), torch.tensor([item]))[0, 0])
+
+
+def deletion_test(rec: Recommender, graph, users: list[str], items_per_user: int, seed: int) -> dict:
+    rng = random.Random(seed)
+    snapshot = rec.snapshot
+    with torch.no_grad():
+        base = rec.model.score(rec.model.encode(), snapshot.index_of("user", users))
+    top_drops, random_drops = [], []
+    for row, user in enumerate(users):
+        for r in rec.recommend(user, k=items_per_user):
+            everything = rec.store.paths(user, [r.item_id], limit=10_000)[r.item_id]
+            if not r.explanation.paths or len(everything) < 2:
+                continue
+            top = r.explanation.paths[0].path
+            other = rng.choice([p for p in everything if p != top])
+            u = int(snapshot.index_of("user", [user])[0])
+            i = int(snapshot.index_of("item", [r.item_id])[0])
+            before = float(base[row, i])
+            top_drops.append(before - score_without(rec, graph, hop_edges(top, snapshot), u, i))
+            random_drops.append(before - score_without(rec, graph, hop_edges(other, snapshot), u, i))
+    top_mean, random_mean = statistics.mean(top_drops), statistics.mean(random_drops)
+    return {
+        "pairs": len(top_drops),
+        "mean_drop_top_path": round(top_mean, 5),
+        "mean_drop_random_path": round(random_mean, 5),
+        "deletion_drop_ratio": round(top_mean / random_mean, 3) if random_mean > 0 else None,
+        "top_beats_random_share": round(statistics.mean(t > x for t, x in zip(top_drops, random_drops)), 3),
+    }
+
+
+def vector_recall(rec: Recommender, neo4j: Neo4jGraphStore, users: list[str]) -> dict:
+    """Recall@K of the Neo4j vector index against exact cosine top-K, user -> items."""
+    emb = rec.node_embeddings
+    items = rec.snapshot.node_ids["item"]
+    item_vectors = emb["item"].detach().numpy()
+    neo4j.write_embeddings("Item", items, item_vectors)
+    neo4j.create_vector_index("Item", dimensions=item_vectors.shape[1])
+    normed = item_vectors / np.linalg.norm(item_vectors, axis=1, keepdims=True)
+    user_vectors = emb["user"].detach().numpy()[rec.snapshot.index_of("user", users).numpy()]
+    recalls, seconds = [], []
+    for vector in user_vectors:
+        exact = {items[j] for j in np.argsort(-(normed @ vector))[:K]}
+        start = time.perf_counter()
+        found = {i for i, _ in neo4j.query_vector_index("Item", vector, K)}
+        seconds.append(time.perf_counter() - start)
+        recalls.append(len(found & exact) / K)
+    return {f"recall@{K}": round(statistics.mean(recalls), 4), "latency_ms": percentiles(seconds)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--requests", type=int, default=1000)
+    ap.add_argument("--checkpoint", type=Path, default=Path("runs/explain"))
+    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--deletion-users", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--skip-neo4j", action="store_true")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+
+    memory = MemoryGraphStore()
+    load(memory)
+    rec, graph = trained(memory, args.checkpoint, args.epochs)
+    all_users = rec.snapshot.node_ids["user"]
+    rng = random.Random(args.seed)
+    requests = [rng.choice(all_users) for _ in range(args.requests)]
+
+    result: dict = {"machine": machine(), "versions": versions("torch", "torch-geometric", "neo4j")}
+    result["data"] = "ml100k + DBpedia KG, split ../shared/benchmarks/ml100k/split.tsv"
+    result["seed"] = args.seed
+    result["k"] = K
+    result["latency_ms"] = {"embedded": latency(rec, requests)}
+    result["throughput_users_per_s"] = {"embedded": throughput(rec, all_users)}
+    result.update(fidelity_and_diversity(rec, all_users))
+    result["deletion"] = deletion_test(rec, graph, rng.sample(all_users, args.deletion_users), 3, args.seed)
+    result["deletion_drop_ratio"] = result["deletion"]["deletion_drop_ratio"]
+
+    if not args.skip_neo4j:
+        with neo4j_server() as uri, Neo4jGraphStore.connect(uri) as neo4j:
+            neo4j.clear()
+            load(neo4j)
+            served = Recommender(rec.model, neo4j)
+            same = [served.recommend(u, k=K) == rec.recommend(u, k=K) for u in all_users[:50]]
+            result["stores_agree_on_50_users"] = all(same)
+            result["latency_ms"]["neo4j"] = latency(served, requests)
+            result["throughput_users_per_s"]["neo4j"] = throughput(served, all_users)
+            result["vector_index"] = vector_recall(rec, neo4j, all_users)
+            result["versions"] = versions("torch", "torch-geometric", "neo4j", driver=neo4j.driver)
+
+    path = write_result("explain", result)
+    print(f"\n{'store':<10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'score p50':>11}{'paths p50':>11}{'rank p50':>10}{'users/s':>9}")
+    for store, lat in result["latency_ms"].items():
+        tp = result["throughput_users_per_s"][store]["explained"]
+        print(
+            f"{store:<10}{lat['p50']:>9}{lat['p95']:>9}{lat['p99']:>9}{lat['scoring']['p50']:>11}"
+            f"{lat['path_retrieval']['p50']:>11}{lat['ranking']['p50']:>10}{tp:>9}"
+        )
+    print(f"Fidelity@{K} {result[f'fidelity@{K}']}  deletion {result['deletion']}")
+    print(f"diversity: {result['distinct_entities_per_user']} entities, {result['distinct_relation_types_per_user']} relation types per user")
+    if "vector_index" in result:
+        print(f"vector index {result['vector_index']}")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,329 @@
+"""The facade users call: a trained model and a graph store, joined.
+
+Scores come from the model; reasons come from the store (paths that exist in the graph); the
+model's own attention and embeddings rank the reasons.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Callable, Collection, Sequence
+
+import torch
+
+from kgrec.errors import InvalidValueError, KgrecError, StoreMismatchError, UnknownIdError
+from kgrec.explain.explanation import ExplainedPath, Explanation, Recommendation
+from kgrec.explain.ranking import PathRanker, path_view
+from kgrec.explain.sentences import SentenceBuilder
+from kgrec.graph.records import GraphPath, NodeRecord
+from kgrec.graph.snapshot import Snapshot
+from kgrec.graph.store import GraphStore
+from kgrec.models import RankingModel, training_graph
+from kgrec.text import EmbeddingCache, TextEncoder, node_text_vectors
+from kgrec.train.checkpoint import load_checkpoint, save_checkpoint
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TEXT_CACHE = Path.home() / ".cache" / "kgrec"
+
+#: ``filters``: item ids to allow, or a predicate on the item's stored record.
+ItemFilter = Collection[str] | Callable[[NodeRecord], bool]
+
+
+class _UserItems:
+    """Items per user as CSR rows; ``users`` must be sorted (snapshots are)."""
+
+    def __init__(self, users: torch.Tensor, items: torch.Tensor, num_users: int) -> None:
+        counts = torch.bincount(users, minlength=num_users)
+        self.ptr = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+        self.items = items
+
+    def __getitem__(self, user: int) -> torch.Tensor:
+        return self.items[self.ptr[user] : self.ptr[user + 1]]
+
+
+class Recommender:
+    """Ranked, explained recommendations from ``model`` over the graph in ``store``.
+
+    Args:
+        model: a trained :class:`~kgrec.models.RankingModel` built on ``snapshot``'s train graph.
+        store: the graph store the model's snapshot came from (paths are read from it).
+        snapshot: that snapshot (default: ``store.snapshot()``).
+        sentences: the sentence builder (default: movie templates, no generator).
+        paths_per_item: explanation paths returned per item.
+        anchors_per_item: liked items (most similar to the item) whose paths are considered.
+        paths_considered: paths fetched per item before the model ranks them.
+    """
+
+    def __init__(
+        self,
+        model: RankingModel,
+        store: GraphStore,
+        snapshot: Snapshot | None = None,
+        *,
+        sentences: SentenceBuilder | None = None,
+        paths_per_item: int = 3,
+        anchors_per_item: int = 3,
+        paths_considered: int = 50,
+    ) -> None:
+        self.model = model.eval()
+        self.store = store
+        self.snapshot = snapshot if snapshot is not None else store.snapshot()
+        if self.snapshot.num_nodes("item") != model.num_items or self.snapshot.num_nodes("user") != model.num_users:
+            raise StoreMismatchError(
+                f"the model knows {model.num_users} users and {model.num_items} items, the store "
+                f"has {self.snapshot.num_nodes('user')} and {self.snapshot.num_nodes('item')}"
+            )
+        self.sentences = sentences or SentenceBuilder()
+        self.paths_per_item = paths_per_item
+        self.anchors_per_item = anchors_per_item
+        self.paths_considered = paths_considered
+        with torch.no_grad():
+            self._encoded = model.encode()
+            self.node_embeddings: dict[str, torch.Tensor] = model.node_embeddings()
+        self._ranker = PathRanker(self.snapshot, self.node_embeddings)
+        item_ids = self.snapshot.node_ids["item"]
+        self._items = dict(zip(item_ids, store.get_nodes("Item", item_ids)))
+        table = self.snapshot.interactions
+        num_users = self.snapshot.num_nodes("user")
+        self._seen = _UserItems(table.user, table.item, num_users)  # any split
+        train = table.mask(("train",))
+        self._liked = _UserItems(table.user[train], table.item[train], num_users)
+
+    # -- scoring --------------------------------------------------------------------------------
+    def _users(self, user_ids: Sequence[str]) -> torch.Tensor:
+        if isinstance(user_ids, str) or not all(isinstance(u, str) for u in user_ids):
+            raise InvalidValueError("user ids must be strings")
+        return self.snapshot.index_of("user", list(user_ids))
+
+    def _allowed(self, filters: ItemFilter | None) -> torch.Tensor | None:
+        if filters is None:
+            return None
+        ids = self.snapshot.node_ids["item"]
+        if callable(filters):
+            return torch.tensor([bool(filters(self._items[i])) for i in ids])
+        if isinstance(filters, str):
+            raise InvalidValueError("filters must be a collection of item ids or a predicate")
+        unknown = sorted(set(filters) - set(ids))
+        if unknown:
+            raise UnknownIdError("item", unknown)
+        return torch.tensor([i in filters for i in ids])
+
+    @torch.no_grad()
+    def scores(self, user_ids: Sequence[str]) -> torch.Tensor:
+        """``[B, I]`` scores :math:`\\sigma(g)` of the users against every item."""
+        return torch.sigmoid(self.model.score(self._encoded, self._users(user_ids)))
+
+    # -- recommendations ------------------------------------------------------------------------
+    def recommend(
+        self,
+        user_id: str,
+        k: int = 10,
+        exclude_seen: bool = True,
+        filters: ItemFilter | None = None,
+        explain: bool = True,
+        candidates: int | None = None,
+    ) -> list[Recommendation]:
+        """The top-``k`` items for ``user_id``, best first, each with its explanation.
+
+        ``exclude_seen`` drops items the user already interacted with (any split); ``filters``
+        restricts the candidates; ``candidates=n`` scores only the ``n`` items nearest to the
+        user in the store's vector index (see :meth:`publish_embeddings`). Raises :class:`UnknownIdError` for an unknown user and
+        :class:`InvalidValueError` for ``k <= 0``.
+        """
+        if not isinstance(user_id, str):
+            raise InvalidValueError(f"user_id must be a string, got {user_id!r}")
+        return self.recommend_batch([user_id], k, exclude_seen, filters, explain, candidates)[user_id]
+
+    def recommend_batch(
+        self,
+        user_ids: Sequence[str],
+        k: int = 10,
+        exclude_seen: bool = True,
+        filters: ItemFilter | None = None,
+        explain: bool = True,
+        candidates: int | None = None,
+    ) -> dict[str, list[Recommendation]]:
+        """:meth:`recommend` for many users, scored in one pass."""
+        if isinstance(k, bool) or not isinstance(k, int) or k <= 0:
+            raise InvalidValueError(f"k must be a positive int, got {k!r}")
+        users = self._users(user_ids)
+        scores = self.scores(user_ids)
+        if exclude_seen:
+            for row, u in enumerate(users.tolist()):
+                scores[row, self._seen[u]] = -1.0
+        allowed = self._allowed(filters)
+        if allowed is not None:
+            scores = scores.masked_fill(~allowed, -1.0)
+        if candidates is not None:
+            scores = scores.masked_fill(~self._nearest(users, candidates), -1.0)
+        top = torch.topk(scores, min(k, scores.size(1)), dim=1)
+        item_ids = self.snapshot.node_ids["item"]
+        result = {}
+        for row, user_id in enumerate(user_ids):
+            chosen = [
+                (int(i), float(s)) for i, s in zip(top.indices[row], top.values[row]) if s >= 0
+            ]
+            ids = [item_ids[i] for i, _ in chosen]
+            explanations = self._explain(user_id, ids) if explain and ids else {}
+            result[user_id] = [
+                Recommendation(
+                    rank=rank,
+                    item_id=item_id,
+                    name=self._items[item_id].name,
+                    text=self._items[item_id].text,
+                    score=score,
+                    explanation=explanations.get(item_id),
+                )
+                for rank, (item_id, (_, score)) in enumerate(zip(ids, chosen), start=1)
+            ]
+        return result
+
+    def publish_embeddings(self, similarity: str = "cosine") -> str:
+        """Write the model's user and item embeddings onto the store's nodes and create the
+        item vector index (for :meth:`recommend` with ``candidates``). Returns the index name."""
+        for node_type, label in (("user", "User"), ("item", "Item")):
+            self.store.write_embeddings(
+                label, self.snapshot.node_ids[node_type], self.node_embeddings[node_type].numpy()
+            )
+        dimensions = int(self.node_embeddings["item"].size(1))
+        return self.store.create_vector_index("Item", dimensions, similarity)
+
+    def _nearest(self, users: torch.Tensor, n: int) -> torch.Tensor:
+        """``[B, I]`` mask of the ``n`` items nearest to each user in the store's vector index."""
+        if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+            raise InvalidValueError(f"candidates must be a positive int, got {n!r}")
+        mask = torch.zeros(users.numel(), self.snapshot.num_nodes("item"), dtype=torch.bool)
+        for row, u in enumerate(users.tolist()):
+            hits = self.store.query_vector_index("Item", self.node_embeddings["user"][u].numpy(), n)
+            mask[row, self.snapshot.index_of("item", [i for i, _ in hits])] = True
+        return mask
+
+    def explain(self, user_id: str, item_id: str) -> Explanation:
+        """The explanation of any item for a user, recommended or not."""
+        self._users([user_id])
+        self.snapshot.index_of("item", [item_id])
+        return self._explain(user_id, [item_id])[item_id]
+
+    def _attention(self, user_id: str, item_ids: list[str]) -> tuple[dict[str, float], list[float]]:
+        """The user's attention per item relation and alpha per item (uniform / 1 when the model
+        has no attention)."""
+        score_parts = getattr(self.model, "score_parts", None)
+        if score_parts is None:
+            return {}, [1.0] * len(item_ids)
+        with torch.no_grad():
+            parts = score_parts(
+                self._encoded, self._users([user_id]), self.snapshot.index_of("item", item_ids)
+            )
+        names = self.model.relation_names
+        attention = dict(zip(names, parts.relation_attention[0].tolist()))
+        return attention, parts.alpha[0].tolist()
+
+    def _anchors(self, user_id: str, item_ids: list[str]) -> dict[str, list[str]]:
+        """For each item, the user's liked (train) items most similar to it in the model's
+        embedding space: the first steps of the paths worth explaining with."""
+        liked = self._liked[int(self._users([user_id])[0])]
+        if liked.numel() == 0:
+            return {}
+        items = self._ranker.embeddings["item"]
+        targets = self.snapshot.index_of("item", item_ids)
+        similarity = torch.from_numpy(items[liked.numpy()] @ items[targets.numpy()].T)  # [L, K]
+        top = similarity.topk(min(self.anchors_per_item, liked.numel()), dim=0).indices
+        names = self.snapshot.node_ids["item"]
+        return {i: [names[int(liked[a])] for a in top[:, k]] for k, i in enumerate(item_ids)}
+
+    def candidate_paths(self, user_id: str, item_ids: list[str]) -> dict[str, list[GraphPath]]:
+        """The paths the explanations are chosen from: at most ``paths_considered`` per item,
+        through the ``anchors_per_item`` liked items most similar to it, over train interactions
+        and the KG, in one store round trip. Items none of whose anchors reach them are asked
+        again without the restriction (a second round trip, only for those)."""
+        found = self.store.paths(
+            user_id,
+            item_ids,
+            max_hops=3,
+            limit=self.paths_considered,
+            via=self._anchors(user_id, item_ids),
+        )
+        unreached = [i for i in item_ids if not found[i]]
+        if unreached:
+            found.update(self.store.paths(user_id, unreached, max_hops=3, limit=self.paths_considered))
+        return found
+
+    def _explain(self, user_id: str, item_ids: list[str]) -> dict[str, Explanation]:
+        found = self.candidate_paths(user_id, item_ids)
+        attention, alphas = self._attention(user_id, item_ids)
+        explanations = {}
+        for item_id, alpha in zip(item_ids, alphas):
+            paths = found[item_id]
+            weights = self._ranker.weigh(user_id, paths, attention, alpha)
+            ranked = sorted(zip(weights, range(len(paths))), key=lambda wk: -wk[0])
+            explanations[item_id] = Explanation(
+                user_id,
+                item_id,
+                tuple(
+                    ExplainedPath(paths[j], w, path_view(paths[j]), self.sentences.sentence(paths[j]))
+                    for w, j in ranked[: self.paths_per_item]
+                ),
+            )
+        return explanations
+
+    # -- persistence ----------------------------------------------------------------------------
+    def save(
+        self, directory: str | Path, *, text_model: str | None = None, with_kg: bool = True
+    ) -> Path:
+        """Write the model as ``config.json`` + ``model.safetensors`` with what
+        :meth:`from_checkpoint` needs to rebuild it on a store: the snapshot's fingerprint, the
+        text encoder the node features came from (``None``: no text; ``"default"``: the
+        packaged all-MiniLM-L6-v2) and whether the training graph had the KG."""
+        graph = training_graph(self.snapshot, with_kg=with_kg)
+        extra = {"snapshot": self.snapshot.fingerprint(), "text_model": text_model, "with_kg": with_kg}
+        return save_checkpoint(self.model, directory, graph, {"serving": extra})
+
+    @classmethod
+    def from_checkpoint(
+        cls,
+        directory: str | Path,
+        store: GraphStore,
+        *,
+        text_cache: str | Path | None = None,
+        **options: Any,
+    ) -> "Recommender":
+        """Load a model saved by :meth:`save` and serve it from ``store``.
+
+        Raises :class:`StoreMismatchError` when the store does not hold the graph the model was
+        trained on. Text features are recomputed (through the cache ``text_cache``, default
+        ``~/.cache/kgrec``) with the encoder named in the checkpoint.
+        """
+        directory = Path(directory)
+        try:
+            serving = json.loads((directory / "config.json").read_text())["serving"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise KgrecError(f"{directory} is not a kgrec serving checkpoint: {exc}") from exc
+        snapshot = store.snapshot()
+        if snapshot.fingerprint() != serving["snapshot"]:
+            raise StoreMismatchError(
+                f"the store does not hold the graph the checkpoint {directory} was trained on"
+            )
+        text = None
+        if serving["text_model"] is not None:
+            name = None if serving["text_model"] == "default" else serving["text_model"]
+            cache = EmbeddingCache(TextEncoder(name), text_cache or DEFAULT_TEXT_CACHE)
+            text = node_text_vectors(snapshot, cache)
+        graph = training_graph(snapshot, text, with_kg=serving["with_kg"])
+        try:
+            model = load_checkpoint(directory, graph)
+        except KgrecError as exc:  # same nodes, other edges
+            raise StoreMismatchError(f"{exc}: the store's edges differ from the checkpoint's") from exc
+        return cls(model, store, snapshot, **options)
+
+    def check_store(self, store: GraphStore) -> None:
+        """Raise :class:`StoreMismatchError` unless ``store`` holds the model's graph."""
+        other = store.snapshot()
+        if other.fingerprint() != self.snapshot.fingerprint():
+            raise StoreMismatchError(
+                "the store does not hold the graph the model was trained on "
+                f"(nodes {[other.num_nodes(t) for t in other.node_ids]} vs "
+                f"{[self.snapshot.num_nodes(t) for t in self.snapshot.node_ids]})"
+            )
