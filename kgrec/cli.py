@@ -92,7 +92,7 @@ def demo(
     typer.echo(f"\nTop {k} for user {user} ({profile.text}):")
     recs = recommender.recommend(user, k=k)
     for r in recs:
-        typer.echo(f"{r.rank:>3}. {r.name}  score {r.score:.3f}")
+        typer.echo(f"{r.rank:>3}. {r.name}  (score {r.score:.3f}, logit {r.logit:.2f})")
         for p in r.explanation.paths:
             typer.echo(f"       [{p.weight:+.4f}] {p.sentence}")
     if recs and recs[0].explanation.paths:

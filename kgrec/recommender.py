@@ -112,9 +112,9 @@ class Recommender:
         return torch.tensor([i in filters for i in ids])
 
     @torch.no_grad()
-    def scores(self, user_ids: Sequence[str]) -> torch.Tensor:
-        """``[B, I]`` scores :math:`\\sigma(g)` of the users against every item."""
-        return torch.sigmoid(self.model.score(self._encoded, self._users(user_ids)))
+    def logits(self, user_ids: Sequence[str]) -> torch.Tensor:
+        """``[B, I]`` logits :math:`g` of the users against every item (score = sigmoid)."""
+        return self.model.score(self._encoded, self._users(user_ids))
 
     # -- recommendations ------------------------------------------------------------------------
     def recommend(
@@ -150,21 +150,22 @@ class Recommender:
         if isinstance(k, bool) or not isinstance(k, int) or k <= 0:
             raise InvalidValueError(f"k must be a positive int, got {k!r}")
         users = self._users(user_ids)
-        scores = self.scores(user_ids)
+        logits = self.logits(user_ids)
+        masked = -float("inf")
         if exclude_seen:
             for row, u in enumerate(users.tolist()):
-                scores[row, self._seen[u]] = -1.0
+                logits[row, self._seen[u]] = masked
         allowed = self._allowed(filters)
         if allowed is not None:
-            scores = scores.masked_fill(~allowed, -1.0)
+            logits = logits.masked_fill(~allowed, masked)
         if candidates is not None:
-            scores = scores.masked_fill(~self._nearest(users, candidates), -1.0)
-        top = torch.topk(scores, min(k, scores.size(1)), dim=1)
+            logits = logits.masked_fill(~self._nearest(users, candidates), masked)
+        top = torch.topk(logits, min(k, logits.size(1)), dim=1)
         item_ids = self.snapshot.node_ids["item"]
         result = {}
         for row, user_id in enumerate(user_ids):
             chosen = [
-                (int(i), float(s)) for i, s in zip(top.indices[row], top.values[row]) if s >= 0
+                (int(i), float(g)) for i, g in zip(top.indices[row], top.values[row]) if g > masked
             ]
             ids = [item_ids[i] for i, _ in chosen]
             explanations = self._explain(user_id, ids) if explain and ids else {}
@@ -174,10 +175,11 @@ class Recommender:
                     item_id=item_id,
                     name=self._items[item_id].name,
                     text=self._items[item_id].text,
-                    score=score,
+                    score=float(torch.sigmoid(torch.tensor(logit))),
+                    logit=logit,
                     explanation=explanations.get(item_id),
                 )
-                for rank, (item_id, (_, score)) in enumerate(zip(ids, chosen), start=1)
+                for rank, (item_id, (_, logit)) in enumerate(zip(ids, chosen), start=1)
             ]
         return result
 
@@ -264,10 +266,26 @@ class Recommender:
                 item_id,
                 tuple(
                     ExplainedPath(paths[j], w, path_view(paths[j]), self.sentences.sentence(paths[j]))
-                    for w, j in ranked[: self.paths_per_item]
+                    for w, j in self._diverse(ranked, paths)
                 ),
             )
         return explanations
+
+    def _diverse(
+        self, ranked: list[tuple[float, int]], paths: list[GraphPath]
+    ) -> list[tuple[float, int]]:
+        """The heaviest path first, then the heaviest of each new (liked item, relation) pair,
+        then the rest by weight: three near-identical "another user also liked it" paths tell a
+        reader less than one of them and a director or genre path."""
+        def reason(j: int) -> tuple[str, str]:
+            return (paths[j].nodes[1].id, path_view(paths[j]))
+
+        seen: set[tuple[str, str]] = set()
+        first, rest = [], []
+        for w, j in ranked:
+            (rest if reason(j) in seen else first).append((w, j))
+            seen.add(reason(j))
+        return (first + rest)[: self.paths_per_item]
 
     # -- persistence ----------------------------------------------------------------------------
     def save(

@@ -26,7 +26,8 @@ class ExplainedPath:
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
-    """Why ``item_id`` was recommended to ``user_id``: paths ranked by weight, heaviest first."""
+    """Why ``item_id`` was recommended to ``user_id``: the heaviest path first, then the
+    heaviest path of each other (liked item, relation) reason, then repeats."""
 
     user_id: str
     item_id: str
@@ -62,11 +63,14 @@ class Explanation:
 
 @dataclass(frozen=True, slots=True)
 class Recommendation:
-    """One recommended item: ``score`` is the model's :math:`y_{ij} = \\sigma(g)`."""
+    """One recommended item: ``logit`` is the model's :math:`g`, ``score`` its
+    :math:`y_{ij} = \\sigma(g)` (near 1 for every top item of a softmax-trained model: rank by
+    either, compare logits)."""
 
     rank: int
     item_id: str
     name: str | None
     text: str | None
     score: float
+    logit: float
     explanation: Explanation | None

@@ -33,6 +33,7 @@ def test_recommendations_are_ranked_unseen_and_explained(store, model_name):
     assert not seen & {r.item_id for r in recs}
     assert [r.score for r in recs] == sorted((r.score for r in recs), reverse=True)
     assert all(0.0 < r.score < 1.0 for r in recs)
+    assert [r.logit for r in recs] == sorted((r.logit for r in recs), reverse=True)
     assert recs[0].name == f"Item {recs[0].item_id}"
     explained = [r for r in recs if r.explanation.paths]
     reachable = store.paths("u1", [r.item_id for r in recs])
@@ -40,7 +41,10 @@ def test_recommendations_are_ranked_unseen_and_explained(store, model_name):
     assert len(explained) >= 4
     for r in explained:
         weights = [p.weight for p in r.explanation.paths]
-        assert weights == sorted(weights, reverse=True)
+        assert weights[0] == max(weights)  # the path the model relies on most comes first
+        reasons = [(p.path.nodes[1].id, p.view) for p in r.explanation.paths]
+        distinct = list(dict.fromkeys(reasons))
+        assert reasons[: len(distinct)] == distinct  # new reasons before repeats
         for p in r.explanation.paths:
             assert p.path.nodes[0].id == "u1" and p.path.nodes[-1].id == r.item_id
             assert p.sentence and p.sentence == p.sentence.strip()
