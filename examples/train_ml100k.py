@@ -22,7 +22,9 @@ if __name__ == "__main__":
     ap.add_argument("--data-dir", type=Path, default=SHARED / "data" / "movielens-100k")
     ap.add_argument("--kg-dir", type=Path, default=SHARED / "data" / "movielens-dbpedia-kg")
     ap.add_argument("--split", type=Path, default=SHARED / "benchmarks" / "ml100k" / "split.tsv")
-    ap.add_argument("--epochs", type=int, default=300)
+    ap.add_argument("--epochs", type=int, default=150)
+    ap.add_argument("--patience", type=int, default=15)
+    ap.add_argument("--seed", type=int, default=2020)
     ap.add_argument("--out", type=Path, default=Path("runs/ml100k"))
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -31,7 +33,12 @@ if __name__ == "__main__":
     load_movielens100k(store, args.data_dir, kg_dir=args.kg_dir, split_file=args.split)
     snapshot = store.snapshot()
     text = node_text_vectors(snapshot, EmbeddingCache(TextEncoder(), Path.home() / ".cache" / "kgrec"))
-    seed_everything(2020)
+    seed_everything(args.seed)
     graph = training_graph(snapshot, text)
-    metrics = fit_and_evaluate(KGRecModel(graph), graph, snapshot, TrainConfig(epochs=args.epochs), args.out)
+    model = KGRecModel(graph, channels=64, num_layers=2, temperature=0.4)
+    config = TrainConfig(
+        loss="softmax", num_negatives=256, batch_size=4096, lr=2e-3,
+        epochs=args.epochs, patience=args.patience, seed=args.seed,
+    )
+    metrics = fit_and_evaluate(model, graph, snapshot, config, args.out)
     print(metrics_table(metrics))

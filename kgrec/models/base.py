@@ -38,10 +38,19 @@ class RankingModel(torch.nn.Module, ABC):
     def score(self, encoded: Any, users: Tensor, items: Tensor | None = None) -> Tensor:
         """``[B, K]`` logits of ``users`` ``[B]`` for ``items`` ``[K]`` (default: all items)."""
 
+    def score_pairs(self, encoded: Any, users: Tensor, items: Tensor) -> Tensor:
+        """``[B]`` logits of the pairs ``(users[b], items[b])``: the diagonal of :meth:`score`
+        (models override it to skip the ``[B, B]`` matrix)."""
+        return self.score(encoded, users, items).diagonal()
+
     def regularization(self, encoded: Any, users: Tensor, items: Tensor) -> Tensor:
-        """Mean over the batch of the squared L2 norm of the layer-0 parameters behind
-        ``users`` ``[B]`` and ``items`` ``[B, M]``; zero for models without parameters."""
+        """Sum of the squared L2 norms of the layer-0 parameters behind the distinct ``users``
+        ``[U]`` and ``items`` ``[I]`` a batch touches; zero for models without parameters."""
         return torch.zeros(())
+
+    def node_embeddings(self) -> dict[str, Tensor]:
+        """``{node type: [N_t, d]}`` final embeddings (empty for models without any)."""
+        return {}
 
     def forward(self, users: Tensor, items: Tensor | None = None) -> Tensor:
         return self.score(self.encode(), users, items)
@@ -61,3 +70,12 @@ class DotProductRanker(RankingModel, ABC):
     ) -> Tensor:
         user, item = encoded
         return user[users] @ (item if items is None else item[items]).t()
+
+    def score_pairs(self, encoded: tuple[Tensor, Tensor], users: Tensor, items: Tensor) -> Tensor:
+        user, item = encoded
+        return (user[users] * item[items]).sum(-1)
+
+    @torch.no_grad()
+    def node_embeddings(self) -> dict[str, Tensor]:
+        user, item = self.encode()
+        return {"user": user, "item": item}

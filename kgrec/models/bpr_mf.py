@@ -40,4 +40,4 @@ class MatrixFactorization(DotProductRanker):
 
     def regularization(self, encoded: tuple[Tensor, Tensor], users: Tensor, items: Tensor) -> Tensor:
         user, item = encoded
-        return (user[users].pow(2).sum() + item[items].pow(2).sum()) / users.numel()
+        return user[users].pow(2).sum() + item[items].pow(2).sum()

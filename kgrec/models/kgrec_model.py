@@ -42,6 +42,12 @@ class KGRecModel(RankingModel):
         \text{KGReasoner} \;\to\; (\mathbf{u}_i, \mathbf{v}_j, \mathbf{m}_{rj}) \;\to\;
         y_{ij} = \sigma(g([\mathbf{u}_i; \mathbf{v}_j; \mathbf{z}_{ij}; \alpha_{ij}]))
 
+    :math:`\mathbf{u}_i, \mathbf{v}_j` are LightGCN embeddings of the interaction graph; the
+    knowledge graph enters through the item views :math:`\mathbf{m}_{rj}` behind
+    :math:`\mathbf{z}_{ij}` and through the text-initialized entity features, so the
+    collaborative score is never diluted by the KG. Train it with the ``"softmax"`` loss (the
+    logits are cosines over :math:`\tau`) or BPR.
+
     See :class:`~kgrec.models.features.NodeFeatures`, :class:`~kgrec.models.reasoner.KGReasoner`
     and :class:`~kgrec.models.scorer.AttentionScorer`. Ablations: ``feature_mode="id"`` (no
     text), a graph built with ``with_kg=False`` (no KG), ``use_relation_vectors=False`` (no z).
@@ -53,7 +59,8 @@ class KGRecModel(RankingModel):
         feature_mode: ``"fused"``, ``"text"`` or ``"id"``.
         use_relation_vectors: include the :math:`\mathbf{z}_{ij}` field.
         attention_channels: size of the reasoner's relation attention projections.
-        factor_channels: size of the scorer's FM factors.
+        temperature: the scorer's :math:`\tau`.
+        cosine: cosine (default) or dot-product collaborative term (see the scorer).
     """
 
     def __init__(
@@ -64,7 +71,8 @@ class KGRecModel(RankingModel):
         feature_mode: FeatureMode = "fused",
         use_relation_vectors: bool = True,
         attention_channels: int = 32,
-        factor_channels: int = 64,
+        temperature: float = 0.1,
+        cosine: bool = True,
     ) -> None:
         super().__init__(graph)
         self._hparams = dict(
@@ -73,12 +81,13 @@ class KGRecModel(RankingModel):
             feature_mode=feature_mode,
             use_relation_vectors=use_relation_vectors,
             attention_channels=attention_channels,
-            factor_channels=factor_channels,
+            temperature=temperature,
+            cosine=cosine,
         )
         self.features = NodeFeatures(graph, channels, feature_mode)
         self.reasoner = KGReasoner(graph, channels, num_layers, attention_channels)
         num_relations = len(self.reasoner.item_relations) if use_relation_vectors else 0
-        self.scorer = AttentionScorer(channels, num_relations, factor_channels)
+        self.scorer = AttentionScorer(channels, num_relations, temperature, cosine)
 
     def hparams(self) -> dict[str, Any]:
         return dict(self._hparams)
@@ -98,16 +107,21 @@ class KGRecModel(RankingModel):
         return x0, self.reasoner(x0)
 
     def score_parts(
-        self, encoded: tuple[dict[str, Tensor], ReasonedGraph], users: Tensor, items: Tensor | None
+        self,
+        encoded: tuple[dict[str, Tensor], ReasonedGraph],
+        users: Tensor,
+        items: Tensor | None,
+        parts: bool = True,
     ) -> ScoreParts:
-        """The scorer's full output for ``users`` ``[B]`` against ``items`` ``[K]`` (default all)."""
+        """The scorer's output for ``users`` ``[B]`` against ``items`` ``[K]`` (default all);
+        ``parts=False`` skips the ``[B, R, K]`` relation terms."""
         reasoned = encoded[1]
         v, views = reasoned.x["item"], reasoned.item_views
         if items is not None:
             v, views = v[items], views[items]
         if self.scorer.num_relations == 0:
             views = views[:, :0]
-        return self.scorer(reasoned.x["user"][users], v, views)
+        return self.scorer(reasoned.x["user"][users], v, views, parts)
 
     def score(
         self,
@@ -115,15 +129,22 @@ class KGRecModel(RankingModel):
         users: Tensor,
         items: Tensor | None = None,
     ) -> Tensor:
-        return self.score_parts(encoded, users, items).logits
+        return self.score_parts(encoded, users, items, parts=False).logits
+
+    def score_pairs(
+        self, encoded: tuple[dict[str, Tensor], ReasonedGraph], users: Tensor, items: Tensor
+    ) -> Tensor:
+        reasoned = encoded[1]
+        views = reasoned.item_views[items]
+        if self.scorer.num_relations == 0:
+            views = views[:, :0]
+        return self.scorer.pairs(reasoned.x["user"][users], reasoned.x["item"][items], views)
 
     def regularization(
         self, encoded: tuple[dict[str, Tensor], ReasonedGraph], users: Tensor, items: Tensor
     ) -> Tensor:
         x0 = encoded[0]
-        return (
-            x0["user"][users].pow(2).sum() + x0["item"][items].pow(2).sum()
-        ) / users.numel()
+        return x0["user"][users].pow(2).sum() + x0["item"][items].pow(2).sum()
 
     @torch.no_grad()
     def explain(self, user: int, items: Tensor) -> Explanation:

@@ -53,4 +53,4 @@ class LightGCNRanker(DotProductRanker):
 
     def regularization(self, encoded: tuple[Tensor, Tensor], users: Tensor, items: Tensor) -> Tensor:
         ego = self.lightgcn.embedding.weight
-        return (ego[users].pow(2).sum() + ego[items + self.num_users].pow(2).sum()) / users.numel()
+        return ego[users].pow(2).sum() + ego[items + self.num_users].pow(2).sum()

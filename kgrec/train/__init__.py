@@ -4,11 +4,13 @@ from kgrec.train.checkpoint import load_checkpoint, save_checkpoint
 from kgrec.train.curves import save_curves
 from kgrec.train.evaluation import RankingEvaluator
 from kgrec.train.experiment import fit_and_evaluate
+from kgrec.train.export import write_embeddings
 from kgrec.train.leakage import LeakageError, check_no_leakage
-from kgrec.train.losses import LOSSES, bce_loss, bpr_loss
+from kgrec.train.losses import LOSSES, bce_loss, bpr_loss, softmax_loss
 from kgrec.train.metrics import METRIC_NAMES, ranking_metrics
 from kgrec.train.report import metrics_table
 from kgrec.train.sampling import NegativeSampler
+from kgrec.train.splits import per_user_split
 from kgrec.train.top_k_file import write_top_k
 from kgrec.train.trainer import Trainer, TrainConfig, TrainResult, seed_everything
 
@@ -27,9 +29,12 @@ __all__ = [
     "fit_and_evaluate",
     "load_checkpoint",
     "metrics_table",
+    "per_user_split",
     "ranking_metrics",
     "save_checkpoint",
     "save_curves",
     "seed_everything",
+    "softmax_loss",
+    "write_embeddings",
     "write_top_k",
 ]

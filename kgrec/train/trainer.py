@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import Tensor
 from tqdm.auto import tqdm
 
 from kgrec.graph.snapshot import Snapshot
@@ -32,8 +33,12 @@ def seed_everything(seed: int) -> None:
 
 @dataclass
 class TrainConfig:
-    """How to train. ``loss`` is ``"bpr"`` or ``"bce"``; ``l2`` weights the mean squared norm
-    of the batch's layer-0 embeddings; training stops after ``patience`` evaluations without a
+    """How to train. ``loss`` is ``"bpr"``, ``"bce"`` or ``"softmax"``; each (user, positive)
+    pair gets ``num_negatives`` uniform negatives of its own, or with ``shared_negatives`` one
+    draw per batch shared by all pairs (each user's train positives among them masked), which
+    keeps the scored item set small on large catalogues; ``l2`` weights the
+    squared norm of the layer-0 embeddings of the batch's distinct users and items, divided by
+    the batch size; training stops after ``patience`` evaluations without a
     better ``valid`` :attr:`monitor` and the best weights are restored."""
 
     loss: LossName = "bpr"
@@ -42,6 +47,7 @@ class TrainConfig:
     lr: float = 1e-3
     l2: float = 1e-4
     num_negatives: int = 1
+    shared_negatives: bool = False
     patience: int = 50
     eval_every: int = 1
     monitor: str = "ndcg@20"
@@ -64,12 +70,25 @@ class TrainResult:
         return sum(rows) / len(rows) if rows else 0.0
 
 
+def _compact(index: Tensor, size: int) -> tuple[Tensor, Tensor]:
+    """``(unique [n], inverse)`` of ``index`` with values in ``[0, size)``, like
+    ``index.unique(return_inverse=True)`` but in linear time (no sort)."""
+    present = torch.zeros(size, dtype=torch.bool)
+    present[index] = True
+    unique = present.nonzero().squeeze(1)
+    position = torch.empty(size, dtype=torch.long)
+    position[unique] = torch.arange(unique.numel())
+    return unique, position[index]
+
+
 class Trainer:
     """Fits a :class:`~kgrec.models.RankingModel` on the train split of ``snapshot``.
 
     Each epoch shuffles the train (user, item) pairs, draws ``num_negatives`` uniform
-    negatives per pair, scores the batch's users against the batch's items after one
-    :meth:`~kgrec.models.RankingModel.encode`, and steps Adam on the loss plus L2. Model
+    negatives per pair (or per batch), scores the batch's users against the batch's items
+    after one :meth:`~kgrec.models.RankingModel.encode` (with shared negatives: the pairs with
+    :meth:`~kgrec.models.RankingModel.score_pairs`, the users against the shared items), and
+    steps Adam on the loss plus L2. Model
     selection uses the valid split only; the test split is never read here.
     """
 
@@ -89,15 +108,27 @@ class Trainer:
         total = 0.0
         for batch in order.split(cfg.batch_size):
             users, positives = self.train_edges[:, batch]
-            negatives = self.sampler.sample(users, cfg.num_negatives, generator)
-            batch_users, user_pos = users.unique(return_inverse=True)
-            all_items = torch.cat([positives.unsqueeze(1), negatives], 1)
-            batch_items, item_pos = all_items.unique(return_inverse=True)
+            batch_users, user_pos = _compact(users, self.model.num_users)
             encoded = self.model.encode()
-            scores = self.model.score(encoded, batch_users, batch_items)  # [U_b, I_b]
-            pair_scores = scores[user_pos.unsqueeze(1), item_pos]  # [B, 1 + M]
-            loss = self.loss_fn(pair_scores[:, 0], pair_scores[:, 1:])
-            loss = loss + cfg.l2 * self.model.regularization(encoded, users, all_items)
+            if cfg.shared_negatives:
+                shared = torch.randint(self.model.num_items, (cfg.num_negatives,), generator=generator)
+                negatives = shared.expand(users.numel(), -1)
+                known = self.sampler.is_positive(users.unsqueeze(1).expand_as(negatives), negatives)
+                positive_scores = self.model.score_pairs(encoded, users, positives)  # [B]
+                negative_scores = self.model.score(encoded, batch_users, shared)[user_pos]  # [B, M]
+                # A user's own positives are no negatives: drop them.
+                negative_scores = negative_scores.masked_fill(known, -torch.inf)
+                batch_items = _compact(torch.cat([positives, shared]), self.model.num_items)[0]
+            else:
+                negatives = self.sampler.sample(users, cfg.num_negatives, generator)
+                all_items = torch.cat([positives.unsqueeze(1), negatives], 1)
+                batch_items, item_pos = _compact(all_items, self.model.num_items)
+                scores = self.model.score(encoded, batch_users, batch_items)  # [U_b, I_b]
+                pair_scores = scores[user_pos.unsqueeze(1), item_pos]  # [B, 1 + M]
+                positive_scores, negative_scores = pair_scores[:, 0], pair_scores[:, 1:]
+            loss = self.loss_fn(positive_scores, negative_scores)
+            reg = self.model.regularization(encoded, batch_users, batch_items) / batch.numel()
+            loss = loss + cfg.l2 * reg
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -12,7 +12,7 @@ ALL_USERS = torch.arange(4)
 
 def kgrec(graph, **kw):
     torch.manual_seed(0)
-    return KGRecModel(graph, channels=16, factor_channels=8, **kw)
+    return KGRecModel(graph, channels=16, **kw)
 
 
 MODEL_FACTORIES = {
@@ -33,6 +33,8 @@ def test_scores_all_items_and_subsets_consistently(tiny_graph, name):
     assert full.shape == (4, 6)
     items = torch.tensor([5, 0, 3])
     assert torch.allclose(model.score(encoded, ALL_USERS[1:3], items), full[1:3][:, items], atol=1e-5)
+    pairs = model.score_pairs(encoded, ALL_USERS, torch.tensor([5, 0, 3, 3]))
+    assert torch.allclose(pairs, full[ALL_USERS, torch.tensor([5, 0, 3, 3])], atol=1e-5)
 
 
 def rankings_differ(scores):
@@ -76,3 +78,32 @@ def test_explain_exposes_relation_attention_and_alpha(tiny_graph):
     assert why.relation_terms.shape == (2, 3)
     assert torch.allclose(why.scores, model(torch.tensor([0]), items)[0])
     assert model.node_embeddings()["entity"].shape == (3, 16)
+
+
+def test_residual_terms_match_explained_parts(tiny_graph):
+    """The fast path (one [B, R d] x [R d, K] matmul) and the per-relation terms agree, and the
+    residual starts at zero: an untrained model scores like its collaborative backbone."""
+    model = kgrec(tiny_graph).eval()
+    torch.nn.init.normal_(model.scorer.relation_proj.weight)
+    encoded = model.encode()
+    fast = model.score(encoded, ALL_USERS)
+    parts = model.score_parts(encoded, ALL_USERS, None, parts=True)
+    assert torch.allclose(fast, parts.logits, atol=1e-5)
+    assert parts.relation_terms.shape == (4, 3, 6)
+    fresh = kgrec(tiny_graph).eval()
+    x = fresh.encode()[1].x
+    unit = torch.nn.functional.normalize
+    cosine = unit(x["user"], dim=-1) @ unit(x["item"], dim=-1).t()
+    assert torch.allclose(fresh(ALL_USERS), cosine / fresh.scorer.temperature, atol=1e-5)
+
+
+def test_reasoner_keeps_the_collaborative_backbone(tiny_snapshot, tiny_graph):
+    """User and item embeddings do not depend on the KG: the views carry it."""
+    with_kg, without = kgrec(tiny_graph, feature_mode="id"), kgrec(
+        training_graph(tiny_snapshot, with_kg=False), feature_mode="id"
+    )
+    without.features.load_state_dict(with_kg.features.state_dict())
+    a, b = with_kg.encode()[1], without.encode()[1]
+    assert torch.allclose(a.x["item"], b.x["item"]) and torch.allclose(a.x["user"], b.x["user"])
+    assert a.item_views.shape == (6, 3, 16)
+    assert a.item_views[:, 1:].abs().sum() > 0

@@ -15,7 +15,7 @@ CONFIG = dict(epochs=40, batch_size=128, lr=0.01, l2=1e-4, patience=10, progress
 def train_kgrec(snapshot, **config):
     seed_everything(0)
     graph = training_graph(snapshot)
-    model = KGRecModel(graph, channels=32, factor_channels=16)
+    model = KGRecModel(graph, channels=32)
     result = Trainer(model, snapshot, TrainConfig(**{**CONFIG, **config})).fit()
     return graph, model, result
 
