@@ -35,7 +35,7 @@ from kgrec.graph.snapshot import Snapshot
 from kgrec.loaders import load_movielens100k
 from kgrec.models import KGRecModel, training_graph
 from kgrec.text import EmbeddingCache, TextEncoder, node_text_vectors
-from kgrec.train import TrainConfig, Trainer, seed_everything
+from kgrec.train import KGREC_TRAINING, TrainConfig, Trainer, seed_everything
 
 log = logging.getLogger("benchmarks.explain")
 K = 20
@@ -62,7 +62,7 @@ def trained(store: MemoryGraphStore, checkpoint: Path, epochs: int) -> tuple[Rec
         log.info("training a model (%s)", exc)
     seed_everything(2020)
     model = KGRecModel(graph)
-    Trainer(model, snapshot, TrainConfig(epochs=epochs, lr=5e-3, patience=10)).fit(checkpoint)
+    Trainer(model, snapshot, TrainConfig(**KGREC_TRAINING, epochs=epochs, patience=10)).fit(checkpoint)
     rec = Recommender(model, store, snapshot)
     rec.save(checkpoint, text_model="default")
     return rec, graph
@@ -189,7 +189,7 @@ def vector_recall(rec: Recommender, neo4j: Neo4jGraphStore, users: list[str]) ->
     items = rec.snapshot.node_ids["item"]
     item_vectors = emb["item"].detach().numpy()
     neo4j.write_embeddings("Item", items, item_vectors)
-    neo4j.create_vector_index("Item", dimensions=item_vectors.shape[1])
+    neo4j.create_vector_index("Item", dimensions=item_vectors.shape[1], replace=True)
     normed = item_vectors / np.linalg.norm(item_vectors, axis=1, keepdims=True)
     user_vectors = emb["user"].detach().numpy()[rec.snapshot.index_of("user", users).numpy()]
     recalls, seconds = [], []
@@ -206,7 +206,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--requests", type=int, default=1000)
     ap.add_argument("--checkpoint", type=Path, default=Path("runs/explain"))
-    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--deletion-users", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-neo4j", action="store_true")

@@ -39,7 +39,7 @@ from kgrec.graph.snapshot import Snapshot
 from kgrec.loaders import load_movielens100k
 from kgrec.models import KGRecModel, LightGCNRanker, MatrixFactorization, Popularity, RankingModel, training_graph
 from kgrec.text import EmbeddingCache, TextEncoder, node_text_vectors
-from kgrec.train import Trainer, TrainConfig, metrics_table, seed_everything, write_top_k
+from kgrec.train import KGREC_TRAINING, Trainer, TrainConfig, metrics_table, seed_everything, write_top_k
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -49,7 +49,7 @@ log = logging.getLogger("ml100k")
 
 #: kgrec's training: sampled softmax over 256 negatives per pair (the model's logits are
 #: cosines over a temperature), larger batches; chosen on valid NDCG@20.
-KGREC_TRAIN = dict(loss="softmax", num_negatives=256, batch_size=4096, lr=2e-3, l2=1e-4)
+KGREC_TRAIN = KGREC_TRAINING
 KGREC_MODEL = dict(channels=64, num_layers=2, temperature=0.4)
 #: Baselines: BPR, one negative, lr picked on valid.
 BPR_TRAIN = dict(loss="bpr", num_negatives=1, batch_size=2048, lr=5e-3, l2=1e-4)

@@ -13,7 +13,7 @@ from kgrec import MemoryGraphStore
 from kgrec.loaders import load_movielens100k
 from kgrec.models import KGRecModel, training_graph
 from kgrec.text import EmbeddingCache, TextEncoder, node_text_vectors
-from kgrec.train import TrainConfig, fit_and_evaluate, metrics_table, seed_everything
+from kgrec.train import KGREC_TRAINING, TrainConfig, fit_and_evaluate, metrics_table, seed_everything
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -36,9 +36,6 @@ if __name__ == "__main__":
     seed_everything(args.seed)
     graph = training_graph(snapshot, text)
     model = KGRecModel(graph, channels=64, num_layers=2, temperature=0.4)
-    config = TrainConfig(
-        loss="softmax", num_negatives=256, batch_size=4096, lr=2e-3,
-        epochs=args.epochs, patience=args.patience, seed=args.seed,
-    )
+    config = TrainConfig(**KGREC_TRAINING, epochs=args.epochs, patience=args.patience, seed=args.seed)
     metrics = fit_and_evaluate(model, graph, snapshot, config, args.out)
     print(metrics_table(metrics))

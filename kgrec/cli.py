@@ -48,7 +48,7 @@ def demo(
     neo4j_uri: str = typer.Option(None, envvar="NEO4J_URI"),
     neo4j_user: str = typer.Option("neo4j", envvar="NEO4J_USER"),
     neo4j_password: str = typer.Option(None, envvar="NEO4J_PASSWORD"),
-    epochs: int = typer.Option(40, min=1, help="training epochs (early stopping on valid NDCG@20)"),
+    epochs: int = typer.Option(30, min=1, help="training epochs (early stopping on valid NDCG@20)"),
     user: str = typer.Option("1", help="the user to recommend for"),
     k: int = typer.Option(10, min=1),
     out: Path = typer.Option(Path("runs/demo"), help="checkpoint, curves and explanation HTML"),
@@ -58,7 +58,7 @@ def demo(
     from kgrec.loaders import load_movielens100k
     from kgrec.models import KGRecModel, training_graph
     from kgrec.text import EmbeddingCache, TextEncoder, node_text_vectors
-    from kgrec.train import Trainer, TrainConfig, seed_everything
+    from kgrec.train import KGREC_TRAINING, Trainer, TrainConfig, seed_everything
 
     split_file = split_file or data_dir.parent / "benchmarks" / "ml100k" / "split.tsv"
     graph_store = _open_store(store, neo4j_uri, neo4j_user, neo4j_password)
@@ -79,7 +79,8 @@ def demo(
     seed_everything(2020)
     graph = training_graph(snapshot, text)
     model = KGRecModel(graph)
-    result = Trainer(model, snapshot, TrainConfig(epochs=epochs, lr=5e-3, patience=10)).fit(out)
+    config = TrainConfig(**KGREC_TRAINING, epochs=epochs, patience=10)
+    result = Trainer(model, snapshot, config).fit(out)
     typer.echo(
         f"\nTrained {type(model).__name__}: best epoch {result.best_epoch}, "
         f"valid NDCG@20 {result.best_valid.get('ndcg@20', float('nan')):.4f}, "

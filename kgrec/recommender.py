@@ -184,14 +184,15 @@ class Recommender:
         return result
 
     def publish_embeddings(self, similarity: str = "cosine") -> str:
-        """Write the model's user and item embeddings onto the store's nodes and create the
-        item vector index (for :meth:`recommend` with ``candidates``). Returns the index name."""
+        """Write the model's user and item embeddings onto the store's nodes and (re)build the
+        item vector index for them (for :meth:`recommend` with ``candidates``). Returns the
+        index name."""
         for node_type, label in (("user", "User"), ("item", "Item")):
             self.store.write_embeddings(
                 label, self.snapshot.node_ids[node_type], self.node_embeddings[node_type].numpy()
             )
         dimensions = int(self.node_embeddings["item"].size(1))
-        return self.store.create_vector_index("Item", dimensions, similarity)
+        return self.store.create_vector_index("Item", dimensions, similarity, replace=True)
 
     def _nearest(self, users: torch.Tensor, n: int) -> torch.Tensor:
         """``[B, I]`` mask of the ``n`` items nearest to each user in the store's vector index."""

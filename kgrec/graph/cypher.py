@@ -151,6 +151,10 @@ OPTIONS {{indexConfig: {{`vector.dimensions`: $dimensions, `vector.similarity_fu
 
 AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
 
+SHOW_VECTOR_INDEX = "SHOW VECTOR INDEXES YIELD name, options WHERE name = $name RETURN options"
+
+DROP_INDEX = "DROP INDEX {name} IF EXISTS"
+
 QUERY_VECTOR_INDEX = """
 CALL db.index.vector.queryNodes($index, $k, $vector) YIELD node, score
 RETURN node.id AS id, score

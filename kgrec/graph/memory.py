@@ -94,6 +94,15 @@ class MemoryGraphStore(GraphStore):
             for node_id, vector in batch:
                 nodes[node_id].embeddings[property] = np.array(vector, dtype=np.float32)
 
+    def _vector_index_config(self, name: str) -> tuple[int, str] | None:
+        if name not in self._vector_indexes:
+            return None
+        _, dimensions, similarity, _ = self._vector_indexes[name]
+        return dimensions, similarity
+
+    def _drop_vector_index(self, name: str) -> None:
+        del self._vector_indexes[name]
+
     def _create_vector_index(
         self, label: NodeLabel, name: str, dimensions: int, similarity: str, property: str
     ) -> None:

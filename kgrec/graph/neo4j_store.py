@@ -86,6 +86,16 @@ class Neo4jGraphStore(GraphStore):
         for statement in schema_statements():
             self._query(statement)
 
+    def _vector_index_config(self, name: str) -> tuple[int, str] | None:
+        records = self._query(cypher.SHOW_VECTOR_INDEX, read=True, name=name)
+        if not records:
+            return None
+        config = records[0]["options"]["indexConfig"]
+        return int(config["vector.dimensions"]), str(config["vector.similarity_function"]).lower()
+
+    def _drop_vector_index(self, name: str) -> None:
+        self._query(render(cypher.DROP_INDEX, name=name))
+
     def _create_vector_index(
         self, label: NodeLabel, name: str, dimensions: int, similarity: str, property: str
     ) -> None:

@@ -193,9 +193,12 @@ class GraphStore(ABC):
         dimensions: int,
         similarity: str = "cosine",
         property: str = "embedding",
+        replace: bool = False,
     ) -> str:
         """Create (if absent) a vector index on ``label.property``; returns its name. Neo4j
-        builds an approximate (HNSW) index; the embedded store searches exactly."""
+        builds an approximate (HNSW) index; the embedded store searches exactly. An existing
+        index of another dimension or similarity is an error, or is dropped and rebuilt with
+        ``replace=True``."""
         label = NodeLabel.parse(label)
         validate_embedding_property(property)
         if isinstance(dimensions, bool) or not isinstance(dimensions, int) or dimensions <= 0:
@@ -203,6 +206,14 @@ class GraphStore(ABC):
         if similarity not in VECTOR_SIMILARITIES:
             raise InvalidValueError(f"similarity must be one of {VECTOR_SIMILARITIES}, got {similarity!r}")
         name = vector_index_name(label)
+        existing = self._vector_index_config(name)
+        if existing is not None and existing != (dimensions, similarity):
+            if not replace:
+                raise InvalidValueError(
+                    f"vector index {name!r} exists with (dimensions, similarity) {existing}, "
+                    f"not {(dimensions, similarity)}: pass replace=True to rebuild it"
+                )
+            self._drop_vector_index(name)
         self._create_vector_index(label, name, dimensions, similarity, property)
         return name
 
@@ -217,6 +228,13 @@ class GraphStore(ABC):
         if not np.isfinite(values).all():
             raise InvalidValueError("query vector must be finite")
         return self._query_vector_index(vector_index_name(label), values.tolist(), k)
+
+    @abstractmethod
+    def _vector_index_config(self, name: str) -> tuple[int, str] | None:
+        """``(dimensions, similarity)`` of the vector index ``name``, or ``None``."""
+
+    @abstractmethod
+    def _drop_vector_index(self, name: str) -> None: ...
 
     @abstractmethod
     def _create_vector_index(

@@ -59,7 +59,7 @@ class KGRecModel(RankingModel):
         feature_mode: ``"fused"``, ``"text"`` or ``"id"``.
         use_relation_vectors: include the :math:`\mathbf{z}_{ij}` field.
         attention_channels: size of the reasoner's relation attention projections.
-        temperature: the scorer's :math:`\tau`.
+        temperature: the scorer's :math:`\tau` (0.4: chosen on ml100k's valid split).
         cosine: cosine (default) or dot-product collaborative term (see the scorer).
     """
 
@@ -71,7 +71,7 @@ class KGRecModel(RankingModel):
         feature_mode: FeatureMode = "fused",
         use_relation_vectors: bool = True,
         attention_channels: int = 32,
-        temperature: float = 0.1,
+        temperature: float = 0.4,
         cosine: bool = True,
     ) -> None:
         super().__init__(graph)

@@ -12,9 +12,10 @@ from kgrec.train.report import metrics_table
 from kgrec.train.sampling import NegativeSampler
 from kgrec.train.splits import per_user_split
 from kgrec.train.top_k_file import write_top_k
-from kgrec.train.trainer import Trainer, TrainConfig, TrainResult, seed_everything
+from kgrec.train.trainer import KGREC_TRAINING, Trainer, TrainConfig, TrainResult, seed_everything
 
 __all__ = [
+    "KGREC_TRAINING",
     "LOSSES",
     "METRIC_NAMES",
     "LeakageError",

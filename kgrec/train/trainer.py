@@ -55,6 +55,11 @@ class TrainConfig:
     progress: bool = True
 
 
+#: Sampled softmax with 256 negatives: the training chosen for KGRecModel on ml100k's valid split
+#: (benchmarks/ml100k.py); ``TrainConfig(**KGREC_TRAINING, epochs=...)``.
+KGREC_TRAINING = dict(loss="softmax", num_negatives=256, batch_size=4096, lr=2e-3, l2=1e-4)
+
+
 @dataclass
 class TrainResult:
     """``history``: one row per epoch (``epoch``, ``loss``, ``seconds`` and, when evaluated,

@@ -140,7 +140,7 @@ def test_vector_index_finds_nearest(store):
     ids = ["alien", "blade", "brazil", "dune"]
     vectors = rng.normal(size=(4, 8)).astype(np.float32)
     store.write_embeddings("Item", ids, vectors)
-    name = store.create_vector_index("Item", dimensions=8)
+    name = store.create_vector_index("Item", dimensions=8, replace=True)
     assert name == store.create_vector_index("Item", dimensions=8)  # idempotent
     hits = store.query_vector_index("Item", vectors[2], k=2)
     assert hits[0][0] == "brazil"
@@ -150,6 +150,11 @@ def test_vector_index_finds_nearest(store):
         store.create_vector_index("Item", dimensions=0)
     with pytest.raises(InvalidValueError):
         store.create_vector_index("Item", dimensions=8, similarity="dot")
+    with pytest.raises(InvalidValueError, match="replace=True"):
+        store.create_vector_index("Item", dimensions=4)
+    store.write_embeddings("Item", ids, vectors[:, :4])
+    assert store.create_vector_index("Item", dimensions=4, replace=True) == name
+    assert store.query_vector_index("Item", vectors[1, :4], k=1)[0][0] == "blade"
     with pytest.raises(InvalidValueError, match="k must"):
         store.query_vector_index("Item", vectors[0], k=0)
     with pytest.raises(InvalidValueError, match="finite"):
