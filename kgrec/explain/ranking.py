@@ -51,12 +51,13 @@ class PathRanker:
         }
         train = snapshot.interactions.edge_index(("train",))
         self.user_degree = torch.bincount(train[0], minlength=snapshot.num_nodes("user")).numpy()
+        self._row = {t: {i: k for k, i in enumerate(ids)} for t, ids in snapshot.node_ids.items()}
 
     def _vector(self, node_type: str, node_id: str) -> np.ndarray | None:
         table = self.embeddings.get(node_type)
         if table is None:
             return None
-        return table[int(self.snapshot.index_of(node_type, [node_id])[0])]
+        return table[self._row[node_type][node_id]]
 
     def weigh(
         self,
@@ -75,8 +76,8 @@ class PathRanker:
         u = self._vector("user", user_id)
         target = paths[0].nodes[-1]
         x_i = self._vector("item", target.id)
-        i = int(self.snapshot.index_of("item", [target.id])[0])
-        deg_u = max(int(self.user_degree[int(self.snapshot.index_of("user", [user_id])[0])]), 1)
+        i = self._row["item"][target.id]
+        deg_u = max(int(self.user_degree[self._row["user"][user_id]]), 1)
         default = 1.0 / max(len(self.item_degree), 1)
         weights = []
         for path in paths:
