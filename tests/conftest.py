@@ -113,3 +113,15 @@ def shared_data() -> Path:
             pytest.fail(f"shared data not found at {SHARED_DATA} under CI=true", pytrace=False)
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say how many Neo4j tests ran, so a CI log shows they were not skipped."""
+    outcomes: dict[str, set[str]] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if "neo4j" in getattr(report, "keywords", {}):
+                outcomes.setdefault(outcome, set()).add(report.nodeid)
+    if outcomes:
+        counts = ", ".join(f"{len(ids)} {outcome}" for outcome, ids in sorted(outcomes.items()))
+        terminalreporter.write_line(f"Neo4j tests against a real server: {counts}")
