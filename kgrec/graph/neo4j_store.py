@@ -82,9 +82,11 @@ class Neo4jGraphStore(GraphStore):
 
     # -- schema ---------------------------------------------------------------------------------
     def apply_schema(self) -> None:
-        """Create the constraints and indexes of ``graph_schema/schema.cypher`` if absent."""
-        for statement in schema_statements():
-            self._query(statement)
+        """Create the constraints and indexes of ``graph_schema/schema.cypher`` if absent
+        (without the server's "already exists" notes on every later run)."""
+        with self.driver.session(database=self.database, notifications_min_severity="WARNING") as session:
+            for statement in schema_statements():
+                session.execute_write(lambda tx, q=statement: tx.run(q).consume())
 
     def _vector_index_config(self, name: str) -> tuple[int, str] | None:
         records = self._query(cypher.SHOW_VECTOR_INDEX, read=True, name=name)
