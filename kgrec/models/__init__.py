@@ -4,7 +4,7 @@ from kgrec.models.base import DotProductRanker, RankingModel
 from kgrec.models.bpr_mf import MatrixFactorization
 from kgrec.models.features import NodeFeatures
 from kgrec.models.graph_input import training_graph
-from kgrec.models.kgrec_model import Explanation, KGRecModel
+from kgrec.models.kgrec_model import AttentionWeights, KGRecModel
 from kgrec.models.lightgcn import LightGCNRanker
 from kgrec.models.popularity import Popularity
 from kgrec.models.reasoner import KGReasoner, ReasonedGraph
@@ -20,7 +20,7 @@ __all__ = [
     "MODELS",
     "AttentionScorer",
     "DotProductRanker",
-    "Explanation",
+    "AttentionWeights",
     "KGReasoner",
     "KGRecModel",
     "LightGCNRanker",

@@ -16,7 +16,7 @@ from kgrec.models.scorer import AttentionScorer, ScoreParts
 
 
 @dataclass(frozen=True)
-class Explanation:
+class AttentionWeights:
     """What the model attends to for one user and some items.
 
     ``relations``: names of the R item relations (``rev_<rel>`` is the view an item gets from
@@ -147,10 +147,10 @@ class KGRecModel(RankingModel):
         return x0["user"][users].pow(2).sum() + x0["item"][items].pow(2).sum()
 
     @torch.no_grad()
-    def explain(self, user: int, items: Tensor) -> Explanation:
+    def explain(self, user: int, items: Tensor) -> AttentionWeights:
         """Relation attention, alpha and per-relation score terms of ``user`` for ``items`` ``[K]``."""
         parts = self.score_parts(self.encode(), torch.tensor([user]), items)
-        return Explanation(
+        return AttentionWeights(
             relations=self.relation_names,
             relation_attention=parts.relation_attention[0],
             alpha=parts.alpha[0],
