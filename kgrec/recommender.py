@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from pathlib import Path
 from typing import Any, Callable, Collection, Sequence
 
+import numpy as np
 import torch
 
 from kgrec.errors import InvalidValueError, KgrecError, StoreMismatchError, UnknownIdError
@@ -30,6 +32,10 @@ DEFAULT_TEXT_CACHE = Path.home() / ".cache" / "kgrec"
 
 #: ``filters``: item ids to allow, or a predicate on the item's stored record.
 ItemFilter = Collection[str] | Callable[[NodeRecord], bool]
+
+
+def _sigmoid(logit: float) -> float:
+    return 1.0 / (1.0 + math.exp(-logit)) if logit >= 0 else math.exp(logit) / (1.0 + math.exp(logit))
 
 
 class _UserItems:
@@ -54,6 +60,10 @@ class Recommender:
         sentences: the sentence builder (default: movie templates, no generator).
         paths_per_item: explanation paths returned per item.
         anchors_per_item: liked items (most similar to the item) whose paths are considered.
+        peers: other users whose shared interactions may explain an item: the user's nearest
+            neighbours in the model's embedding space (see ``peers`` in
+            :meth:`~kgrec.graph.store.GraphStore.paths`); the ranker weighs a path through a
+            user by that similarity, so the nearest peer who shares the items gives the best.
         paths_considered: paths fetched per item before the model ranks them.
     """
 
@@ -66,6 +76,7 @@ class Recommender:
         sentences: SentenceBuilder | None = None,
         paths_per_item: int = 3,
         anchors_per_item: int = 3,
+        peers: int = 50,
         paths_considered: int = 50,
     ) -> None:
         self.model = model.eval()
@@ -79,6 +90,7 @@ class Recommender:
         self.sentences = sentences or SentenceBuilder()
         self.paths_per_item = paths_per_item
         self.anchors_per_item = anchors_per_item
+        self.peers = peers
         self.paths_considered = paths_considered
         with torch.no_grad():
             self._encoded = model.encode()
@@ -165,7 +177,7 @@ class Recommender:
         result = {}
         for row, user_id in enumerate(user_ids):
             chosen = [
-                (int(i), float(g)) for i, g in zip(top.indices[row], top.values[row]) if g > masked
+                (i, g) for i, g in zip(top.indices[row].tolist(), top.values[row].tolist()) if g > masked
             ]
             ids = [item_ids[i] for i, _ in chosen]
             explanations = self._explain(user_id, ids) if explain and ids else {}
@@ -175,7 +187,7 @@ class Recommender:
                     item_id=item_id,
                     name=self._items[item_id].name,
                     text=self._items[item_id].text,
-                    score=float(torch.sigmoid(torch.tensor(logit))),
+                    score=_sigmoid(logit),
                     logit=logit,
                     explanation=explanations.get(item_id),
                 )
@@ -210,19 +222,21 @@ class Recommender:
         self.snapshot.index_of("item", [item_id])
         return self._explain(user_id, [item_id])[item_id]
 
-    def _attention(self, user_id: str, item_ids: list[str]) -> tuple[dict[str, float], list[float]]:
+    def _attention(
+        self, user_id: str, item_ids: list[str]
+    ) -> tuple[dict[str, float], dict[str, float]]:
         """The user's attention per item relation and alpha per item (uniform / 1 when the model
         has no attention)."""
         score_parts = getattr(self.model, "score_parts", None)
         if score_parts is None:
-            return {}, [1.0] * len(item_ids)
+            return {}, dict.fromkeys(item_ids, 1.0)
         with torch.no_grad():
             parts = score_parts(
                 self._encoded, self._users([user_id]), self.snapshot.index_of("item", item_ids)
             )
         names = self.model.relation_names
         attention = dict(zip(names, parts.relation_attention[0].tolist()))
-        return attention, parts.alpha[0].tolist()
+        return attention, dict(zip(item_ids, parts.alpha[0].tolist()))
 
     def _anchors(self, user_id: str, item_ids: list[str]) -> dict[str, list[str]]:
         """For each item, the user's liked (train) items most similar to it in the model's
@@ -233,21 +247,38 @@ class Recommender:
         items = self._ranker.embeddings["item"]
         targets = self.snapshot.index_of("item", item_ids)
         similarity = torch.from_numpy(items[liked.numpy()] @ items[targets.numpy()].T)  # [L, K]
-        top = similarity.topk(min(self.anchors_per_item, liked.numel()), dim=0).indices
+        top = similarity.topk(min(self.anchors_per_item, liked.numel()), dim=0).indices  # [A, K]
         names = self.snapshot.node_ids["item"]
-        return {i: [names[int(liked[a])] for a in top[:, k]] for k, i in enumerate(item_ids)}
+        anchors = liked[top].t().tolist()  # [K, A] item rows
+        return {i: [names[a] for a in rows] for i, rows in zip(item_ids, anchors)}
+
+    def _peers(self, user_id: str) -> list[str]:
+        """The ``peers`` users nearest to ``user_id`` in the model's embedding space, nearest
+        first."""
+        users = self._ranker.embeddings["user"]
+        row = int(self._users([user_id])[0])
+        similarity = users @ users[row]
+        similarity[row] = -np.inf
+        n = min(self.peers, len(similarity) - 1)
+        if n <= 0:
+            return []
+        nearest = np.argpartition(-similarity, n - 1)[:n]
+        names = self.snapshot.node_ids["user"]
+        return [names[j] for j in nearest[np.argsort(-similarity[nearest], kind="stable")]]
 
     def candidate_paths(self, user_id: str, item_ids: list[str]) -> dict[str, list[GraphPath]]:
         """The paths the explanations are chosen from: at most ``paths_considered`` per item,
-        through the ``anchors_per_item`` liked items most similar to it, over train interactions
-        and the KG, in one store round trip. Items none of whose anchors reach them are asked
-        again without the restriction (a second round trip, only for those)."""
+        through the ``anchors_per_item`` liked items most similar to it and the user's
+        ``peers``, over train interactions and the KG, in one store round trip. Items that
+        restriction leaves without a path are asked again without it (a second round trip,
+        only for those)."""
         found = self.store.paths(
             user_id,
             item_ids,
             max_hops=3,
             limit=self.paths_considered,
             via=self._anchors(user_id, item_ids),
+            peers=self._peers(user_id),
         )
         unreached = [i for i in item_ids if not found[i]]
         if unreached:
@@ -257,11 +288,11 @@ class Recommender:
     def _explain(self, user_id: str, item_ids: list[str]) -> dict[str, Explanation]:
         found = self.candidate_paths(user_id, item_ids)
         attention, alphas = self._attention(user_id, item_ids)
+        weighed = self._ranker.weigh(user_id, found, attention, alphas)
         explanations = {}
-        for item_id, alpha in zip(item_ids, alphas):
+        for item_id in item_ids:
             paths = found[item_id]
-            weights = self._ranker.weigh(user_id, paths, attention, alpha)
-            ranked = sorted(zip(weights, range(len(paths))), key=lambda wk: -wk[0])
+            ranked = sorted(zip(weighed[item_id], range(len(paths))), key=lambda wk: -wk[0])
             explanations[item_id] = Explanation(
                 user_id,
                 item_id,
@@ -275,18 +306,21 @@ class Recommender:
     def _diverse(
         self, ranked: list[tuple[float, int]], paths: list[GraphPath]
     ) -> list[tuple[float, int]]:
-        """The heaviest path first, then the heaviest of each new (liked item, relation) pair,
-        then the rest by weight: three near-identical "another user also liked it" paths tell a
-        reader less than one of them and a director or genre path."""
-        def reason(j: int) -> tuple[str, str]:
-            return (paths[j].nodes[1].id, path_view(paths[j]))
-
-        seen: set[tuple[str, str]] = set()
-        first, rest = [], []
-        for w, j in ranked:
-            (rest if reason(j) in seen else first).append((w, j))
-            seen.add(reason(j))
-        return (first + rest)[: self.paths_per_item]
+        """The heaviest path first, then the heaviest path of each relation not shown yet, then
+        of each new (liked item, relation) pair, then the rest by weight: three near-identical
+        "another user also liked it" paths tell a reader less than one of them and a director
+        or genre path."""
+        views: set[str] = set()
+        reasons: set[tuple[str, str]] = set()
+        tiers = []
+        for _, j in ranked:
+            view = path_view(paths[j])
+            reason = (paths[j].nodes[1].id, view)
+            tiers.append(0 if view not in views else 1 if reason not in reasons else 2)
+            views.add(view)
+            reasons.add(reason)
+        order = sorted(range(len(ranked)), key=tiers.__getitem__)  # stable: by weight per tier
+        return [ranked[t] for t in order[: self.paths_per_item]]
 
     # -- persistence ----------------------------------------------------------------------------
     def save(

@@ -27,7 +27,8 @@ class ExplainedPath:
 @dataclass(frozen=True, slots=True)
 class Explanation:
     """Why ``item_id`` was recommended to ``user_id``: the heaviest path first, then the
-    heaviest path of each other (liked item, relation) reason, then repeats."""
+    heaviest path of each relation not shown yet, of each new (liked item, relation) reason,
+    then repeats."""
 
     user_id: str
     item_id: str

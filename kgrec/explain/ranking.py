@@ -53,45 +53,44 @@ class PathRanker:
         self.user_degree = torch.bincount(train[0], minlength=snapshot.num_nodes("user")).numpy()
         self._row = {t: {i: k for k, i in enumerate(ids)} for t, ids in snapshot.node_ids.items()}
 
-    def _vector(self, node_type: str, node_id: str) -> np.ndarray | None:
-        table = self.embeddings.get(node_type)
-        if table is None:
-            return None
-        return table[self._row[node_type][node_id]]
-
     def weigh(
         self,
         user_id: str,
-        paths: Sequence[GraphPath],
+        paths: Mapping[str, Sequence[GraphPath]],
         attention: Mapping[str, float],
-        alpha: float = 1.0,
-    ) -> list[float]:
-        """Weights of ``paths`` (all from ``user_id`` to one item), in order.
+        alpha: Mapping[str, float],
+    ) -> dict[str, list[float]]:
+        """Weights of ``paths[item]`` (all from ``user_id`` to ``item``), in order, per item.
 
         ``attention`` maps item relations (views) to the user's attention; relations it does
-        not name get ``1 / len(self.item_degree)``.
+        not name get ``1 / len(self.item_degree)``. ``alpha`` maps every item to
+        :math:`\alpha_{ui}`. Costs one ``[N_t, d]`` matrix-vector product per node type and
+        one ``[N_items, d]`` product per item, then a lookup per path.
         """
-        if not paths:
-            return []
-        u = self._vector("user", user_id)
-        target = paths[0].nodes[-1]
-        x_i = self._vector("item", target.id)
-        i = self._row["item"][target.id]
-        deg_u = max(int(self.user_degree[self._row["user"][user_id]]), 1)
+        rows = self._row
+        x_u = self.embeddings["user"][rows["user"][user_id]]
+        to_user = {t: table @ x_u for t, table in self.embeddings.items()}  # <x_u, x_b>, all b
+        deg_u = max(int(self.user_degree[rows["user"][user_id]]), 1)
         default = 1.0 / max(len(self.item_degree), 1)
-        weights = []
-        for path in paths:
-            if len(path) == 1:
-                weights.append(float(u @ x_i))
-                continue
-            a, b = path.nodes[1], path.nodes[-2]
-            view = path_view(path)
-            x_a = self._vector("item", a.id)
-            x_b = self._vector(b.label.key, b.id)
-            user_side = float(x_a @ x_i) / deg_u
-            item_side = 0.0
-            if x_b is not None:
-                deg_b = max(int(self.item_degree.get(view, np.ones(i + 1))[i]), 1)
-                item_side = attention.get(view, default) * float(u @ x_b) / deg_b
-            weights.append(alpha * (user_side + item_side))
-        return weights
+        items = self.embeddings["item"]
+        weighed = {}
+        for item_id, item_paths in paths.items():
+            i = rows["item"][item_id]
+            to_item = items @ items[i] if item_paths else None  # <x_a, x_i>, all a
+            weights = []
+            for path in item_paths:
+                if len(path) == 1:
+                    weights.append(float(to_user["item"][i]))
+                    continue
+                a, b = path.nodes[1], path.nodes[-2]
+                item_side = 0.0
+                b_type = b.label.key
+                if b_type in to_user:
+                    view = path_view(path)
+                    degrees = self.item_degree.get(view)
+                    deg_b = max(int(degrees[i]), 1) if degrees is not None else 1
+                    item_side = attention.get(view, default) * float(to_user[b_type][rows[b_type][b.id]]) / deg_b
+                user_side = float(to_item[rows["item"][a.id]]) / deg_u
+                weights.append(alpha[item_id] * (user_side + item_side))
+            weighed[item_id] = weights
+        return weighed

@@ -2,9 +2,9 @@
 
 Values are always parameters (``$rows``, ``$ids``...). The only things formatted into a statement
 are node labels from :class:`~kgrec.graph.schema.NodeLabel` (a fixed enum), relationship types and
-property keys that passed :func:`~kgrec.graph.schema.validate_name`, and the path branches
-selected by the hop bound (an int from 1 to 3). :func:`render` re-validates what it splices,
-so a caller cannot bypass it.
+property keys that passed :func:`~kgrec.graph.schema.validate_name`, and the fixed path
+branches :func:`paths_query` selects. :func:`render` re-validates what it splices, so a caller
+cannot bypass it.
 """
 
 from __future__ import annotations
@@ -44,12 +44,12 @@ MATCH (t:{tail_label} {{id: row.tail}})
 # Answered from the counts store: instant at any size.
 COUNT_RELATIONSHIP_TYPE = "MATCH ()-[r:`{relation}`]->() RETURN count(r) AS n"
 
+# One branch per label; render() with ``param`` naming that label's id list.
 MISSING_IDS = """
-UNWIND $ids AS id
+UNWIND ${param} AS id
 OPTIONAL MATCH (n:{label} {{id: id}})
 WITH id, n WHERE n IS NULL
-RETURN id
-"""
+RETURN '{label}' AS label, id"""
 
 WRITE_EMBEDDINGS = """
 UNWIND $rows AS row
@@ -95,31 +95,70 @@ RETURN type(r) AS relation, startNode(r) = n AS outgoing,
 """
 
 # Simple paths (no repeated node) of 1..3 relationships from a user to each of $items, one
-# branch per length. Users touch only INTERACTED edges (the schema admits no user triples), so
+# branch per shape. Users touch only INTERACTED edges (the schema admits no user triples), so
 # every path starts u -> liked item ($via: allowed liked items per target item, $anchors: their
-# union, or both null); length 3 joins the user's 2-hop frontier with the items'
-# neighbourhoods on the middle node (a hash join) instead of expanding all walks from u.
-PATH_BRANCHES = (
-    """
+# union, or both null). Length 3 joins the user's 2-hop frontier with the items'
+# neighbourhoods on the middle node (a hash join) instead of expanding all walks from u; a
+# middle user is any co-user, or, with $peers, the earliest listed peer per (liked item, item)
+# pair, found from the peers' own interactions.
+PATH_DIRECT = """
   MATCH (u)-[r1:INTERACTED]->(i:Item)
   WHERE i.id IN $items AND r1.split IN $splits
-  RETURN i, [u, i] AS ns, [r1] AS rs""",
-    """
-  MATCH (u)-[r1:INTERACTED]->(a:Item)-[r2]-(i:Item)
+  RETURN i, [u, i] AS ns, [r1] AS rs"""
+
+PATH_VIA_ITEM = """
+  MATCH (u)-[r1:INTERACTED]->(a:Item)-[r2:!INTERACTED]-(i:Item)
   WHERE i.id IN $items AND r1.split IN $splits AND a <> i
     AND ($via IS NULL OR a.id IN $via[i.id])
-    AND (type(r2) <> 'INTERACTED' OR r2.split IN $splits)
-  RETURN i, [u, a, i] AS ns, [r1, r2] AS rs""",
-    """
-  MATCH (u)-[r1:INTERACTED]->(a:Item)-[r2]-(b)
-  WHERE r1.split IN $splits AND b <> u AND b <> a AND ($anchors IS NULL OR a.id IN $anchors)
-    AND (type(r2) <> 'INTERACTED' OR r2.split IN $splits)
-  MATCH (b)-[r3]-(i:Item)
+  RETURN i, [u, a, i] AS ns, [r1, r2] AS rs"""
+
+PATH_VIA_KG_NODE = """
+  MATCH (u)-[r1:INTERACTED]->(a:Item)-[r2:!INTERACTED]-(b)
+  WHERE r1.split IN $splits AND b <> a AND ($anchors IS NULL OR a.id IN $anchors)
+  MATCH (b)-[r3:!INTERACTED]-(i:Item)
   USING JOIN ON b
   WHERE i.id IN $items AND i <> a AND i <> b AND ($via IS NULL OR a.id IN $via[i.id])
-    AND (type(r3) <> 'INTERACTED' OR r3.split IN $splits)
-  RETURN i, [u, a, b, i] AS ns, [r1, r2, r3] AS rs""",
-)
+  RETURN i, [u, a, b, i] AS ns, [r1, r2, r3] AS rs"""
+
+PATH_VIA_USER = """
+  MATCH (u)-[r1:INTERACTED]->(a:Item)<-[r2:INTERACTED]-(b:User)
+  WHERE r1.split IN $splits AND r2.split IN $splits AND b <> u
+    AND ($anchors IS NULL OR a.id IN $anchors)
+  MATCH (b)-[r3:INTERACTED]->(i:Item)
+  USING JOIN ON b
+  WHERE i.id IN $items AND i <> a AND r3.split IN $splits
+    AND ($via IS NULL OR a.id IN $via[i.id])
+  RETURN i, [u, a, b, i] AS ns, [r1, r2, r3] AS rs"""
+
+PATH_VIA_PEER = """
+  UNWIND range(0, size($peers) - 1) AS rank
+  MATCH (b:User {id: $peers[rank]})-[r:INTERACTED]->(x:Item)
+  WHERE r.split IN $splits AND (x.id IN $items OR $anchors IS NULL OR x.id IN $anchors)
+  WITH rank, b, collect([x, r]) AS edges
+  UNWIND [e IN edges WHERE e[0].id IN $items] AS to_i
+  UNWIND [e IN edges WHERE e[0] <> to_i[0] AND ($via IS NULL OR e[0].id IN $via[to_i[0].id])]
+    AS to_a
+  WITH to_i[0] AS i, to_a[0] AS a, [b, to_a[1], to_i[1]] AS hops, rank
+  ORDER BY rank
+  WITH i, a, head(collect(hops)) AS best
+  MATCH (u)-[r1:INTERACTED]->(a)
+  WHERE r1.split IN $splits
+  RETURN i, [u, a, best[0], i] AS ns, [r1, best[1], best[2]] AS rs"""
+
+
+def paths_query(max_hops: int, peers: bool) -> str:
+    """:data:`PATHS` with the branches for paths of 1..``max_hops`` relationships; with
+    ``peers``, middle users come from ``$peers`` (see ``GraphStore.paths``)."""
+    if isinstance(max_hops, bool) or not isinstance(max_hops, int) or not 1 <= max_hops <= 3:
+        raise ValueError(f"max_hops must be 1..3, got {max_hops!r}")
+    by_length = (
+        [PATH_DIRECT],
+        [PATH_VIA_ITEM],
+        [PATH_VIA_KG_NODE, PATH_VIA_PEER if peers else PATH_VIA_USER],
+    )
+    branches = [branch for group in by_length[:max_hops] for branch in group]
+    return PATHS.format(branches="\n  UNION ALL".join(branches))
+
 
 # Ordered like GraphPath.sort_key and cut to $limit per item, for all items in one round trip.
 PATHS = """
@@ -164,8 +203,7 @@ RETURN node.id AS id, score
 def render(template: str, *, label: NodeLabel | None = None, **names: str | int) -> str:
     """Format ``template`` with a fixed label and validated names.
 
-    ``relation``, ``property``, ``name``, ``head_label`` and ``tail_label`` are checked here;
-    ``max_hops`` (an int in 1..3) selects the branches of :data:`PATHS`.
+    ``relation``, ``property``, ``name``, ``head_label`` and ``tail_label`` are checked here.
     """
     values: dict[str, str | int] = {}
     if label is not None:
@@ -177,10 +215,6 @@ def render(template: str, *, label: NodeLabel | None = None, **names: str | int)
             if value not in ("MERGE", "CREATE"):
                 raise ValueError(f"write must be MERGE or CREATE, got {value!r}")
             values[key] = value
-        elif key == "max_hops":
-            if not isinstance(value, int) or not 1 <= value <= len(PATH_BRANCHES):
-                raise ValueError(f"max_hops must be 1..3, got {value!r}")
-            values["branches"] = "\n  UNION ALL".join(PATH_BRANCHES[:value])
         else:
             values[key] = validate_name(value, key)
     return template.format(**values)

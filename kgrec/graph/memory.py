@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import NamedTuple, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -37,6 +37,9 @@ class _Edge(NamedTuple):
     other: NodeKey
 
 
+_Adjacency = dict[NodeKey, dict[NodeKey, list[_Edge]]]
+
+
 class MemoryGraphStore(GraphStore):
     """An in-process :class:`~kgrec.graph.store.GraphStore`. Thread-safe for one writer."""
 
@@ -45,18 +48,21 @@ class MemoryGraphStore(GraphStore):
         self._interactions: dict[tuple[str, str], Interaction] = {}
         self._triples: set[tuple[NodeLabel, str, str, NodeLabel, str]] = set()
         self._adjacency: dict[NodeKey, list[_Edge]] = defaultdict(list)
-        # Adjacency with interactions of other splits left out, per split set; cleared on writes.
-        self._filtered: dict[frozenset[str], dict[NodeKey, list[_Edge]]] = {}
+        # (interactions of a split set, KG edges) by neighbour, per split set; cleared on writes.
+        self._filtered: dict[frozenset[str], tuple[_Adjacency, _Adjacency]] = {}
         self._vector_indexes: dict[str, tuple[NodeLabel, int, str, str]] = {}
+        self._refs: dict[NodeKey, NodeRef] = {}  # query results' node refs; cleared on node writes
         self._lock = threading.Lock()
 
     # -- writes ---------------------------------------------------------------------------------
-    def _missing_ids(self, label: NodeLabel, ids: list[str]) -> list[str]:
-        nodes = self._nodes[label]
-        return [i for i in ids if i not in nodes]
+    def _missing_ids(self, ids: Mapping[NodeLabel, list[str]]) -> dict[NodeLabel, list[str]]:
+        return {
+            label: [i for i in group if i not in self._nodes[label]] for label, group in ids.items()
+        }
 
     def _write_nodes(self, label: NodeLabel, batch: Sequence[NodeRecord]) -> None:
         with self._lock:
+            self._refs.clear()
             nodes = self._nodes[label]
             for rec in batch:
                 node = nodes.setdefault(rec.id, _Node())
@@ -163,7 +169,10 @@ class MemoryGraphStore(GraphStore):
         return [NodeRecord(i, nodes[i].text, nodes[i].name, dict(nodes[i].properties)) for i in ids]
 
     def _ref(self, key: NodeKey) -> NodeRef:
-        return NodeRef(key[0], key[1], self._nodes[key[0]][key[1]].name)
+        ref = self._refs.get(key)
+        if ref is None:
+            ref = self._refs[key] = NodeRef(key[0], key[1], self._nodes[key[0]][key[1]].name)
+        return ref
 
     def _neighbours(self, label: NodeLabel, node_id: str, relation: str | None) -> list[Neighbour]:
         return [
@@ -172,20 +181,21 @@ class MemoryGraphStore(GraphStore):
             if relation is None or e.relation == relation
         ]
 
-    def _adjacency_of(self, splits: frozenset[str]) -> dict[NodeKey, dict[NodeKey, list[_Edge]]]:
-        """``{node: {neighbour: edges}}`` without the interactions outside ``splits``; built
-        once per split set and cached until the next write."""
+    def _adjacency_of(self, splits: frozenset[str]) -> tuple[_Adjacency, _Adjacency]:
+        """``({node: {neighbour: edges}}`` over the interactions of ``splits``, the same over
+        knowledge-graph edges``)``; built once per split set and cached until the next write."""
         with self._lock:
             cached = self._filtered.get(splits)
             if cached is None:
-                cached = {}
+                played: _Adjacency = {}
+                kg: _Adjacency = {}
                 for key, edges in self._adjacency.items():
-                    by_node: dict[NodeKey, list[_Edge]] = defaultdict(list)
                     for e in edges:
-                        if e.relation != INTERACTED or self._split(key, e) in splits:
-                            by_node[e.other].append(e)
-                    cached[key] = dict(by_node)
-                self._filtered[splits] = cached
+                        if e.relation != INTERACTED:
+                            kg.setdefault(key, {}).setdefault(e.other, []).append(e)
+                        elif self._split(key, e) in splits:
+                            played.setdefault(key, {}).setdefault(e.other, []).append(e)
+                cached = self._filtered[splits] = (played, kg)
             return cached
 
     def _split(self, key: NodeKey, edge: _Edge) -> str:
@@ -194,42 +204,59 @@ class MemoryGraphStore(GraphStore):
 
     def _paths(self, query: PathQuery) -> dict[str, list[GraphPath]]:
         """Meet in the middle: a path ``u - a - b - t`` exists for every ``b`` adjacent to both
-        a first step ``a`` of the user and the target ``t`` (a set intersection)."""
-        adjacency = self._adjacency_of(frozenset(query.splits))
+        a first step ``a`` of the user and the target ``t`` (a set intersection); users ``b``
+        come from the interactions, every other ``b`` from the knowledge graph."""
+        played, kg = self._adjacency_of(frozenset(query.splits))
         empty: dict[NodeKey, list[_Edge]] = {}
         user: NodeKey = (NodeLabel.USER, query.user)
-        first = adjacency.get(user, empty)
+        first = played.get(user, empty)
+        peers = None if query.peers is None else [(NodeLabel.USER, p) for p in query.peers]
         found = {}
         for item_id in query.items:
             t: NodeKey = (NodeLabel.ITEM, item_id)
-            around_t = adjacency.get(t, empty)
             raw = [((user, t), (e,)) for e in first.get(t, ())]
             anchors = first if query.via is None else [a for a in first if a[1] in query.via[item_id]]
+            kg_t, played_t = kg.get(t, empty), played.get(t, empty)
             for a in anchors if query.max_hops > 1 else ():
                 if a == t:
                     continue
-                around_a = adjacency[a]
+                kg_a, played_a = kg.get(a, empty), played[a]
+                middles = [b for b in kg_a.keys() & kg_t.keys() if b not in (a, t)]
+                if peers is None:
+                    users = [b for b in played_a.keys() & played_t.keys() if b != user]
+                else:  # the first peer who played both, if any
+                    users = [next((b for b in peers if b in played_a and b in played_t), None)]
+                    users = users if users[0] is not None else []
                 for e1 in first[a]:
-                    raw += [((user, a, t), (e1, e2)) for e2 in around_a.get(t, ())]
+                    raw += [((user, a, t), (e1, e2)) for e2 in kg_a.get(t, ())]
                     if query.max_hops < 3:
                         continue
-                    for b in around_a.keys() & around_t.keys():
-                        if b in (user, t):
-                            continue
-                        to_t = adjacency[b][t]
-                        raw += [((user, a, b, t), (e1, e2, e3)) for e2 in around_a[b] for e3 in to_t]
+                    raw += [
+                        ((user, a, b, t), (e1, e2, e3))
+                        for b in middles
+                        for e2 in kg_a[b]
+                        for e3 in kg[b][t]
+                    ]
+                    raw += [
+                        ((user, a, b, t), (e1, e2, e3))
+                        for b in users
+                        for e2 in played_a[b]
+                        for e3 in played[b][t]
+                    ]
 
             def key(path: tuple[tuple[NodeKey, ...], tuple[_Edge, ...]]) -> tuple:
                 nodes, edges = path  # NodeLabel is a str enum: compares like GraphPath.sort_key
                 return (len(edges), nodes, tuple((e.relation, e.outgoing) for e in edges))
 
+            if len(raw) > query.limit:  # the caller sorts what is returned
+                raw = sorted(raw, key=key)[: query.limit]
             found[item_id] = [
                 GraphPath(
                     tuple(self._ref(n) for n in nodes),
                     tuple(e.relation for e in edges),
                     tuple(e.outgoing for e in edges),
                 )
-                for nodes, edges in sorted(raw, key=key)[: query.limit]
+                for nodes, edges in raw
             ]
         return found
 

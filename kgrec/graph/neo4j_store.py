@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import neo4j
 import numpy as np
@@ -110,10 +110,14 @@ class Neo4jGraphStore(GraphStore):
         return [(r["id"], r["score"]) for r in records]
 
     # -- writes ---------------------------------------------------------------------------------
-    def _missing_ids(self, label: NodeLabel, ids: list[str]) -> list[str]:
-        found = self._query(render(cypher.MISSING_IDS, label=label), read=True, ids=ids)
-        missing = {r["id"] for r in found}
-        return [i for i in ids if i in missing]
+    def _missing_ids(self, ids: Mapping[NodeLabel, list[str]]) -> dict[NodeLabel, list[str]]:
+        labels = list(ids)
+        query = "\nUNION ALL\n".join(
+            render(cypher.MISSING_IDS, label=label, param=f"ids{k}") for k, label in enumerate(labels)
+        )
+        params = {f"ids{k}": ids[label] for k, label in enumerate(labels)}
+        missing = {(r["label"], r["id"]) for r in self._query(query, read=True, **params)}
+        return {label: [i for i in ids[label] if (label.value, i) in missing] for label in labels}
 
     def _write_nodes(self, label: NodeLabel, batch: Sequence[NodeRecord]) -> None:
         rows = []
@@ -244,7 +248,7 @@ class Neo4jGraphStore(GraphStore):
     def _paths(self, query: PathQuery) -> dict[str, list[GraphPath]]:
         via = None if query.via is None else {i: sorted(a) for i, a in query.via.items()}
         records = self._query(
-            render(cypher.PATHS, max_hops=query.max_hops),
+            cypher.paths_query(query.max_hops, peers=query.peers is not None),
             read=True,
             user=query.user,
             items=query.items,
@@ -252,6 +256,7 @@ class Neo4jGraphStore(GraphStore):
             limit=query.limit,
             via=via,
             anchors=None if via is None else sorted(set().union(*query.via.values())),
+            peers=None if query.peers is None else list(query.peers),
         )
         found: dict[str, list[GraphPath]] = {i: [] for i in query.items}
         for r in records:

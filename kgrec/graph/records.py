@@ -143,7 +143,7 @@ class Neighbour:
     node: NodeRef
 
     def sort_key(self) -> tuple[Any, ...]:
-        return (self.relation, not self.outgoing, self.node.label.value, self.node.id)
+        return (self.relation, not self.outgoing, self.node.label, self.node.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +164,6 @@ class GraphPath:
         """Shorter first, then by node (label, id) sequence, then by relations."""
         return (
             len(self.relations),
-            tuple((n.label.value, n.id) for n in self.nodes),
+            tuple((n.label, n.id) for n in self.nodes),  # a NodeLabel sorts as its str value
             tuple(zip(self.relations, self.forward)),
         )

@@ -77,7 +77,8 @@ def _dedupe(rows: list[T], key: Callable[[T], Any]) -> list[T]:
 @dataclass(frozen=True, slots=True)
 class PathQuery:
     """A checked :meth:`GraphStore.paths` request: ``items`` without repeats; ``via`` maps every
-    item to its allowed first-step items, or is ``None`` (no restriction)."""
+    item to its allowed first-step items, or is ``None`` (no restriction); ``peers`` are the
+    other users a path may pass through, most relevant first (never the user), or ``None``."""
 
     user: str
     items: list[str]
@@ -85,6 +86,7 @@ class PathQuery:
     limit: int
     splits: list[str]
     via: dict[str, frozenset[str]] | None
+    peers: tuple[str, ...] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +134,9 @@ class GraphStore(ABC):
                 [_as_record(r, Interaction).validated() for r in interactions],
                 lambda r: (r.user, r.item),
             )
-            self._require(NodeLabel.USER, {r.user for r in rows})
-            self._require(NodeLabel.ITEM, {r.item for r in rows})
+            self._require(
+                {NodeLabel.USER: {r.user for r in rows}, NodeLabel.ITEM: {r.item for r in rows}}
+            )
             self._prepare_relationships({INTERACTED} if rows else set())
             self._run_batches("interactions", rows, batch_size, self._write_interactions)
         return len(rows)
@@ -149,12 +152,13 @@ class GraphStore(ABC):
                 [_as_record(r, Triple).validated() for r in triples],
                 lambda t: (t.head_label, t.head, t.relation, t.tail_label, t.tail),
             )
-            for label in (NodeLabel.ITEM, NodeLabel.ENTITY):
-                self._require(
-                    label,
-                    {t.head for t in rows if t.head_label is label}
-                    | {t.tail for t in rows if t.tail_label is label},
-                )
+            self._require(
+                {
+                    label: {t.head for t in rows if t.head_label is label}
+                    | {t.tail for t in rows if t.tail_label is label}
+                    for label in (NodeLabel.ITEM, NodeLabel.ENTITY)
+                }
+            )
             self._prepare_relationships({t.relation for t in rows})
             self._run_batches("triples", rows, batch_size, self._write_triples)
         return len(rows)
@@ -177,7 +181,7 @@ class GraphStore(ABC):
             )
         if not np.isfinite(vectors).all():
             raise InvalidValueError("embedding vectors must be finite")
-        self._require(label, set(ids))
+        self._require({label: ids})
         rows = list(zip(ids, vectors))
         self._run_batches(
             f"{label.value} embeddings",
@@ -244,10 +248,14 @@ class GraphStore(ABC):
     @abstractmethod
     def _query_vector_index(self, name: str, vector: list[float], k: int) -> list[tuple[str, float]]: ...
 
-    def _require(self, label: NodeLabel, ids: set[str]) -> None:
-        missing = self._missing_ids(label, sorted(ids)) if ids else []
-        if missing:
-            raise UnknownIdError(label.value, missing)
+    def _require(self, ids: Mapping[NodeLabel, Collection[str]]) -> None:
+        """Raise :class:`UnknownIdError` unless every id exists under its label (one lookup
+        for all labels)."""
+        wanted = {label: sorted(set(group)) for label, group in ids.items() if group}
+        missing = self._missing_ids(wanted) if wanted else {}
+        for label, absent in missing.items():
+            if absent:
+                raise UnknownIdError(label.value, absent)
 
     def _run_batches(
         self, what: str, rows: Sequence[T], batch_size: int, write: Callable[[Sequence[T]], None]
@@ -262,8 +270,8 @@ class GraphStore(ABC):
 
     # -- storage, implemented by each store -----------------------------------------------------
     @abstractmethod
-    def _missing_ids(self, label: NodeLabel, ids: list[str]) -> list[str]:
-        """The subset of ``ids`` with no node of ``label``, in the given order."""
+    def _missing_ids(self, ids: Mapping[NodeLabel, list[str]]) -> dict[NodeLabel, list[str]]:
+        """Per label, the subset of its ``ids`` with no node of that label, in the given order."""
 
     @abstractmethod
     def _write_nodes(self, label: NodeLabel, batch: Sequence[NodeRecord]) -> None: ...
@@ -295,7 +303,7 @@ class GraphStore(ABC):
     def get_nodes(self, label: str | NodeLabel, ids: Sequence[str]) -> list[NodeRecord]:
         """The stored records of ``ids``, in order; raises :class:`UnknownIdError` on a miss."""
         label = NodeLabel.parse(label)
-        self._require(label, set(ids))
+        self._require({label: ids})
         return self._get_nodes(label, list(ids))
 
     def neighbours(
@@ -306,7 +314,7 @@ class GraphStore(ABC):
         label = NodeLabel.parse(label)
         if relation is not None:
             validate_name(relation, "relation name")
-        self._require(label, {node_id})
+        self._require({label: [node_id]})
         return sorted(self._neighbours(label, node_id, relation), key=Neighbour.sort_key)
 
     def paths(
@@ -317,6 +325,7 @@ class GraphStore(ABC):
         limit: int = 100,
         splits: Sequence[str] = ("train",),
         via: Mapping[str, Collection[str]] | None = None,
+        peers: Sequence[str] | None = None,
     ) -> dict[str, list[GraphPath]]:
         """For each item, the simple paths of at most ``max_hops`` relationships from the user
         to it, over knowledge-graph relations in either direction and interactions of
@@ -326,6 +335,12 @@ class GraphStore(ABC):
         given items (e.g. the liked items a model relies on); items it does not name keep only
         the direct path. Users touch the graph through interactions only, so every longer path
         starts ``user -> liked item``.
+
+        ``peers`` (user ids, most relevant first) restricts the paths through another user
+        ``user -> a <- peer -> item`` to those peers, and keeps one such path per first step
+        ``a`` and item: the one through the earliest-listed peer who interacted with both. A
+        popular pair of items shares hundreds of users; a ranking that prefers users similar
+        to ``user`` needs only its best one, and the query stays small.
         """
         if not isinstance(user_id, str) or isinstance(item_ids, str):
             raise InvalidValueError("paths() takes a user id string and a sequence of item ids")
@@ -336,13 +351,22 @@ class GraphStore(ABC):
         unknown = [s for s in splits if s not in SPLITS]
         if unknown:
             raise InvalidValueError(f"unknown split(s) {unknown}: expected some of {SPLITS}")
-        self._require(NodeLabel.USER, {user_id})
-        self._require(NodeLabel.ITEM, set(item_ids))
-        anchors = None
-        if via is not None:
-            anchors = {i: frozenset(via.get(i, ())) for i in item_ids}
-            self._require(NodeLabel.ITEM, set().union(*anchors.values()))
-        query = PathQuery(user_id, list(dict.fromkeys(item_ids)), max_hops, limit, list(splits), anchors)
+        anchors = None if via is None else {i: frozenset(via.get(i, ())) for i in item_ids}
+        if peers is not None and (
+            isinstance(peers, str) or not all(isinstance(p, str) for p in peers)
+        ):
+            raise InvalidValueError("peers must be a sequence of user id strings")
+        self._require(
+            {
+                NodeLabel.USER: {user_id, *(peers or ())},
+                NodeLabel.ITEM: set(item_ids).union(*(anchors or {}).values()),
+            }
+        )
+        if peers is not None:
+            peers = tuple(p for p in dict.fromkeys(peers) if p != user_id)
+        query = PathQuery(
+            user_id, list(dict.fromkeys(item_ids)), max_hops, limit, list(splits), anchors, peers
+        )
         found = self._paths(query)
         return {i: sorted(found[i], key=GraphPath.sort_key)[:limit] for i in item_ids}
 
@@ -353,7 +377,7 @@ class GraphStore(ABC):
         embedding is missing."""
         label = NodeLabel.parse(label)
         validate_embedding_property(property)
-        self._require(label, set(ids))
+        self._require({label: ids})
         vectors = self._read_embeddings(label, list(ids), property)
         absent = [i for i, v in zip(ids, vectors) if v is None]
         if absent:

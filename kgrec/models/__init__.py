@@ -4,12 +4,12 @@ from kgrec.models.base import DotProductRanker, RankingModel
 from kgrec.models.bpr_mf import MatrixFactorization
 from kgrec.models.features import NodeFeatures
 from kgrec.models.graph_input import training_graph
-from kgrec.models.kgrec_model import AttentionWeights, KGRecModel
+from kgrec.models.kgrec_model import AttentionWeights, KGRecEncoding, KGRecModel
 from kgrec.models.lightgcn import LightGCNRanker
 from kgrec.models.popularity import Popularity
 from kgrec.models.reasoner import KGReasoner, ReasonedGraph
 from kgrec.models.relation_attention_conv import RelationAttentionConv
-from kgrec.models.scorer import AttentionScorer, ScoreParts
+from kgrec.models.scorer import AttentionScorer, ItemSide, ScoreParts
 
 #: Model classes by name: what a checkpoint's ``config.json`` refers to.
 MODELS: dict[str, type[RankingModel]] = {
@@ -21,7 +21,9 @@ __all__ = [
     "AttentionScorer",
     "DotProductRanker",
     "AttentionWeights",
+    "ItemSide",
     "KGReasoner",
+    "KGRecEncoding",
     "KGRecModel",
     "LightGCNRanker",
     "MatrixFactorization",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
@@ -12,7 +12,7 @@ from torch_geometric.data import HeteroData
 from kgrec.models.base import RankingModel
 from kgrec.models.features import FeatureMode, NodeFeatures
 from kgrec.models.reasoner import KGReasoner, ReasonedGraph
-from kgrec.models.scorer import AttentionScorer, ScoreParts
+from kgrec.models.scorer import AttentionScorer, ItemSide, ScoreParts
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,21 @@ class AttentionWeights:
     alpha: Tensor
     relation_terms: Tensor
     scores: Tensor
+
+
+class KGRecEncoding(NamedTuple):
+    """:meth:`KGRecModel.encode`'s output.
+
+    ``features``: ``{t: [N_t, d]}`` layer-0 features (for the regularizer).
+    ``reasoned``: the reasoner's output.
+    ``items``: the scorer's :class:`~kgrec.models.scorer.ItemSide` of all ``[N_items]`` items,
+    prepared once when encoding ran without autograd (serving, evaluation); ``None`` under
+    autograd (training), where each score call computes the side of the items it scores.
+    """
+
+    features: dict[str, Tensor]
+    reasoned: ReasonedGraph
+    items: ItemSide | None
 
 
 class KGRecModel(RankingModel):
@@ -101,49 +116,41 @@ class KGRecModel(RankingModel):
     def relation_names(self) -> list[str]:
         return self.reasoner.relation_names if self.scorer.num_relations else []
 
-    def encode(self) -> tuple[dict[str, Tensor], ReasonedGraph]:
-        """``(layer-0 features {t: [N_t, d]}, reasoner output)``."""
+    def encode(self) -> KGRecEncoding:
+        """Features, reasoner output and, without autograd, the item side of the whole catalogue;
+        ``score*`` calls on it reflect the parameters at encoding time."""
         x0 = self.features()
-        return x0, self.reasoner(x0)
+        encoded = KGRecEncoding(x0, self.reasoner(x0), None)
+        if torch.is_grad_enabled():
+            return encoded
+        return encoded._replace(items=self._items(encoded, None))
+
+    def _items(self, encoded: KGRecEncoding, items: Tensor | None) -> ItemSide:
+        """The scorer's side of ``items`` ``[K]`` (default all): indexed from the prepared
+        catalogue if there is one, else computed for those items only."""
+        if encoded.items is not None:
+            return encoded.items if items is None else encoded.items[items]
+        index = slice(None) if items is None else items
+        reasoned = encoded.reasoned
+        views = reasoned.item_views[index, : self.scorer.num_relations]
+        return self.scorer.item_side(reasoned.x["item"][index], views)
 
     def score_parts(
-        self,
-        encoded: tuple[dict[str, Tensor], ReasonedGraph],
-        users: Tensor,
-        items: Tensor | None,
-        parts: bool = True,
+        self, encoded: KGRecEncoding, users: Tensor, items: Tensor | None, parts: bool = True
     ) -> ScoreParts:
         """The scorer's output for ``users`` ``[B]`` against ``items`` ``[K]`` (default all);
         ``parts=False`` skips the ``[B, R, K]`` relation terms."""
-        reasoned = encoded[1]
-        v, views = reasoned.x["item"], reasoned.item_views
-        if items is not None:
-            v, views = v[items], views[items]
-        if self.scorer.num_relations == 0:
-            views = views[:, :0]
-        return self.scorer(reasoned.x["user"][users], v, views, parts)
+        user = encoded.reasoned.x["user"][users]
+        return self.scorer(user, self._items(encoded, items), parts)
 
-    def score(
-        self,
-        encoded: tuple[dict[str, Tensor], ReasonedGraph],
-        users: Tensor,
-        items: Tensor | None = None,
-    ) -> Tensor:
+    def score(self, encoded: KGRecEncoding, users: Tensor, items: Tensor | None = None) -> Tensor:
         return self.score_parts(encoded, users, items, parts=False).logits
 
-    def score_pairs(
-        self, encoded: tuple[dict[str, Tensor], ReasonedGraph], users: Tensor, items: Tensor
-    ) -> Tensor:
-        reasoned = encoded[1]
-        views = reasoned.item_views[items]
-        if self.scorer.num_relations == 0:
-            views = views[:, :0]
-        return self.scorer.pairs(reasoned.x["user"][users], reasoned.x["item"][items], views)
+    def score_pairs(self, encoded: KGRecEncoding, users: Tensor, items: Tensor) -> Tensor:
+        return self.scorer.pairs(encoded.reasoned.x["user"][users], self._items(encoded, items))
 
-    def regularization(
-        self, encoded: tuple[dict[str, Tensor], ReasonedGraph], users: Tensor, items: Tensor
-    ) -> Tensor:
-        x0 = encoded[0]
+    def regularization(self, encoded: KGRecEncoding, users: Tensor, items: Tensor) -> Tensor:
+        x0 = encoded.features
         return x0["user"][users].pow(2).sum() + x0["item"][items].pow(2).sum()
 
     @torch.no_grad()
@@ -161,4 +168,4 @@ class KGRecModel(RankingModel):
     @torch.no_grad()
     def node_embeddings(self) -> dict[str, Tensor]:
         """``{t: [N_t, d]}`` final embeddings of users, items and entities."""
-        return self.encode()[1].x
+        return self.encode().reasoned.x

@@ -26,6 +26,28 @@ class ScoreParts:
     relation_terms: Tensor
 
 
+@dataclass(frozen=True)
+class ItemSide:
+    r"""The scorer's inputs that depend on items ``[K]`` only, computed once by
+    :meth:`AttentionScorer.item_side` and shared by every batch of users scored against them.
+
+    ``collaborative``: ``[K, d]`` the items of the collaborative term, :math:`\hat{\mathbf{v}}_j`
+    (cosine) or :math:`\mathbf{v}_j`.
+    ``keys``: ``[K, d]`` :math:`\mathbf{W}_k \hat{\mathbf{v}}_j`.
+    ``views``: ``[K, R, d]`` the unit views :math:`\hat{\mathbf{m}}_{rj}`.
+
+    They are a function of the scorer's parameters at the time they were computed.
+    """
+
+    collaborative: Tensor
+    keys: Tensor
+    views: Tensor
+
+    def __getitem__(self, items: Tensor) -> ItemSide:
+        """The item side of ``items`` ``[K']`` (indices into these ``K`` items)."""
+        return ItemSide(self.collaborative[items], self.keys[items], self.views[items])
+
+
 class AttentionScorer(torch.nn.Module):
     r"""Personalized scorer :math:`y_{ij} = \sigma(g([\mathbf{u}_i; \mathbf{v}_j; \mathbf{z}_{ij}; \alpha_{ij}]))`.
 
@@ -48,7 +70,10 @@ class AttentionScorer(torch.nn.Module):
     Because :math:`\mathbf{z}_{ij}` is linear in the views, the z term of all items is one
     matmul of ``[B, R d]`` user rows :math:`(a_{ir} \mathbf{P}\hat{\mathbf{u}}_i)_r` with
     ``[R d, K]`` item columns :math:`(\hat{\mathbf{m}}_{rj})_r`: no ``[B, K, d]`` tensor, and
-    ``[B, R, K]`` per-relation terms only when ``parts=True``.
+    ``[B, R, K]`` per-relation terms only when ``parts=True``. The item-only factors
+    (:math:`\hat{\mathbf{v}}_j`, :math:`\mathbf{W}_k \hat{\mathbf{v}}_j`,
+    :math:`\hat{\mathbf{m}}_{rj}`) come from :meth:`item_side`, so a caller that scores many
+    batches of users against the same items computes them once.
 
     Args:
         channels: :math:`d`, the size of u, v and the views.
@@ -81,38 +106,40 @@ class AttentionScorer(torch.nn.Module):
         torch.nn.init.zeros_(self.relation_proj.weight)
         torch.nn.init.zeros_(self.alpha_weight)
 
-    def forward(self, u: Tensor, v: Tensor, views: Tensor, parts: bool = False) -> ScoreParts:
-        """``u [B, d]``, ``v [K, d]``, ``views [K, R, d]`` -> :class:`ScoreParts`; the
-        ``[B, R, K]`` ``relation_terms`` are computed only with ``parts=True`` (else empty)."""
-        logits = u @ v.t() if not self.cosine else None
-        u, v = F.normalize(u, dim=-1), F.normalize(v, dim=-1)
-        alpha = torch.sigmoid(self.query(u) @ self.key(v).t())  # [B, K]
-        logits = (u @ v.t() if logits is None else logits) + self.alpha_weight * alpha
-        batch, num_items = u.size(0), v.size(0)
+    def item_side(self, v: Tensor, views: Tensor) -> ItemSide:
+        """The :class:`ItemSide` of items ``[K]``: ``v [K, d]``, ``views [K, R, d]``."""
+        unit = F.normalize(v, dim=-1)
+        return ItemSide(unit if self.cosine else v, self.key(unit), F.normalize(views, dim=-1))
+
+    def forward(self, u: Tensor, items: ItemSide, parts: bool = False) -> ScoreParts:
+        """``u [B, d]`` against the ``[K]`` ``items`` -> :class:`ScoreParts`; the ``[B, R, K]``
+        ``relation_terms`` are computed only with ``parts=True`` (else empty)."""
+        unit = F.normalize(u, dim=-1)
+        alpha = torch.sigmoid(self.query(unit) @ items.keys.t())  # [B, K]
+        logits = (unit if self.cosine else u) @ items.collaborative.t() + self.alpha_weight * alpha
+        batch, num_items = u.size(0), items.keys.size(0)
         if self.num_relations == 0:
             empty = u.new_zeros(batch, 0)
             return ScoreParts(logits / self.temperature, alpha, empty, u.new_zeros(batch, 0, num_items))
-        attention = torch.softmax(self.relation_query(u) @ self.relation_keys.t(), dim=-1)  # [B, R]
-        views = F.normalize(views, dim=-1)
-        pu = self.relation_proj(u)  # [B, d]
+        attention = torch.softmax(self.relation_query(unit) @ self.relation_keys.t(), dim=-1)  # [B, R]
+        pu = self.relation_proj(unit)  # [B, d]
         if parts:
-            terms = attention.unsqueeze(-1) * torch.einsum("bd,krd->brk", pu, views)  # [B, R, K]
+            terms = attention.unsqueeze(-1) * torch.einsum("bd,krd->brk", pu, items.views)  # [B, R, K]
             logits = logits + terms.sum(1)
         else:
             terms = u.new_zeros(batch, 0, num_items)
             user_rows = (attention.unsqueeze(-1) * pu.unsqueeze(1)).reshape(batch, -1)  # [B, R d]
-            logits = logits + user_rows @ views.reshape(num_items, -1).t()
+            logits = logits + user_rows @ items.views.reshape(num_items, -1).t()
         return ScoreParts(logits / self.temperature, alpha, attention, terms / self.temperature)
 
-    def pairs(self, u: Tensor, v: Tensor, views: Tensor) -> Tensor:
-        """``[B]`` logits of the pairs ``(u[b], v[b])``: ``u [B, d]``, ``v [B, d]``,
-        ``views [B, R, d]``; equal to the diagonal of :meth:`forward`, without the ``[B, B]``."""
-        dot = (u * v).sum(-1) if not self.cosine else None
-        u, v = F.normalize(u, dim=-1), F.normalize(v, dim=-1)
-        alpha = torch.sigmoid((self.query(u) * self.key(v)).sum(-1))
-        logits = ((u * v).sum(-1) if dot is None else dot) + self.alpha_weight * alpha
+    def pairs(self, u: Tensor, items: ItemSide) -> Tensor:
+        """``[B]`` logits of the pairs ``(u[b], items[b])``: ``u [B, d]`` and ``[B]`` ``items``;
+        equal to the diagonal of :meth:`forward`, without the ``[B, B]``."""
+        unit = F.normalize(u, dim=-1)
+        alpha = torch.sigmoid((self.query(unit) * items.keys).sum(-1))
+        logits = ((unit if self.cosine else u) * items.collaborative).sum(-1) + self.alpha_weight * alpha
         if self.num_relations:
-            attention = torch.softmax(self.relation_query(u) @ self.relation_keys.t(), dim=-1)
-            per_relation = (F.normalize(views, dim=-1) * self.relation_proj(u).unsqueeze(1)).sum(-1)
+            attention = torch.softmax(self.relation_query(unit) @ self.relation_keys.t(), dim=-1)
+            per_relation = (items.views * self.relation_proj(unit).unsqueeze(1)).sum(-1)
             logits = logits + (attention * per_relation).sum(-1)
         return logits / self.temperature

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from kgrec import Interaction, InvalidValueError, NodeLabel, NodeRecord, Triple, UnknownIdError
-from tests.graph.graphs import toy_graph
+from tests.graph.graphs import random_graph, toy_graph
 
 
 def path_ids(path):
@@ -118,6 +118,60 @@ def test_paths_via_chosen_first_steps(store):
     assert [path_ids(p) for p in direct] == [["bob", "blade"]]
     with pytest.raises(UnknownIdError, match="nope"):
         store.paths("alice", ["blade"], via={"blade": ["nope"]})
+
+
+def test_paths_through_peers(store):
+    toy_graph(store)
+    store.upsert_nodes("User", [NodeRecord("carol"), NodeRecord("dave")])
+    store.upsert_interactions(
+        [Interaction(u, i) for u in ("carol", "dave") for i in ("alien", "blade")]
+        + [Interaction("dave", "dune")]
+    )
+    every = store.paths("alice", ["blade", "dune"])
+    via_users = [p for p in every["blade"] if p.nodes[2].label is NodeLabel.USER]
+    assert {p.nodes[2].id for p in via_users} == {"bob", "carol", "dave"}
+    kg = [p for p in every["blade"] if p.nodes[2].label is not NodeLabel.USER]
+
+    # One path per (liked item, item) through the earliest listed peer who played both; the
+    # user herself and unlisted users are skipped, KG paths are untouched.
+    ranked = store.paths("alice", ["blade", "dune"], peers=["alice", "dave", "carol"])
+    assert [p for p in ranked["blade"] if p.nodes[2].label is NodeLabel.USER] == [
+        p for p in via_users if p.nodes[2].id == "dave"
+    ]
+    assert [p for p in ranked["blade"] if p.nodes[2].label is not NodeLabel.USER] == kg
+    assert [path_ids(p) for p in ranked["dune"] if p.nodes[2].label is NodeLabel.USER] == [
+        ["alice", "alien", "dave", "dune"]
+    ]
+    only_carol = store.paths("alice", ["blade"], peers=["carol", "dave"])["blade"]
+    assert [p.nodes[2].id for p in only_carol if p.nodes[2].label is NodeLabel.USER] == ["carol"]
+    assert store.paths("alice", ["blade"], peers=[])["blade"] == kg
+    with pytest.raises(UnknownIdError, match="nobody"):
+        store.paths("alice", ["blade"], peers=["nobody"])
+    with pytest.raises(InvalidValueError, match="peers"):
+        store.paths("alice", ["blade"], peers="bob")
+
+
+def test_peer_paths_are_the_best_ranked_co_user_paths(store):
+    random_graph(store, seed=3)
+    snap = store.snapshot()
+    users, items = snap.node_ids["user"], snap.node_ids["item"]
+    peers = users[::-1][:7]
+    rank = {p: r for r, p in enumerate(peers)}
+    checked = 0
+    for user in users:
+        every = store.paths(user, items, limit=10_000)
+        ranked = store.paths(user, items, peers=peers, limit=10_000)
+        for item in items:
+            best = {}
+            for p in every[item]:
+                if len(p) == 3 and p.nodes[2].label is NodeLabel.USER and p.nodes[2].id in rank:
+                    a = p.nodes[1].id
+                    if a not in best or rank[p.nodes[2].id] < rank[best[a].nodes[2].id]:
+                        best[a] = p
+            others = [p for p in every[item] if len(p) < 3 or p.nodes[2].label is not NodeLabel.USER]
+            assert sorted([*others, *best.values()], key=lambda p: p.sort_key()) == ranked[item]
+            checked += len(best)
+    assert checked > 20
 
 
 def test_embeddings_round_trip(store):

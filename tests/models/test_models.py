@@ -107,3 +107,43 @@ def test_reasoner_keeps_the_collaborative_backbone(tiny_snapshot, tiny_graph):
     assert torch.allclose(a.x["item"], b.x["item"]) and torch.allclose(a.x["user"], b.x["user"])
     assert a.item_views.shape == (6, 3, 16)
     assert a.item_views[:, 1:].abs().sum() > 0
+
+
+def with_residual(model):
+    """Nonzero relation projection and alpha weight, so every term of the scorer counts."""
+    torch.nn.init.normal_(model.scorer.relation_proj.weight)
+    torch.nn.init.constant_(model.scorer.alpha_weight, 0.5)
+    return model.eval()
+
+
+@pytest.mark.parametrize("kw", [{}, {"use_relation_vectors": False}, {"cosine": False}])
+def test_catalogue_prepared_without_autograd_scores_like_the_uncached_path(tiny_graph, kw):
+    """encode() under no_grad prepares the item side once; every score call on it equals the
+    per-call computation of an encoding made with autograd on."""
+    model = with_residual(kgrec(tiny_graph, **kw))
+    uncached = model.encode()
+    with torch.no_grad():
+        cached = model.encode()
+    assert uncached.items is None and cached.items is not None
+    items, pair_items = torch.tensor([5, 0, 3]), torch.tensor([5, 0, 3, 3])
+    with torch.no_grad():
+        for subset in (None, items):
+            for parts in (False, True):
+                want = model.score_parts(uncached, ALL_USERS, subset, parts)
+                got = model.score_parts(cached, ALL_USERS, subset, parts)
+                for field in ("logits", "alpha", "relation_attention", "relation_terms"):
+                    assert torch.allclose(getattr(got, field), getattr(want, field), atol=1e-6), field
+        pairs = model.score_pairs(cached, ALL_USERS, pair_items)
+        assert torch.allclose(pairs, model.score_pairs(uncached, ALL_USERS, pair_items), atol=1e-6)
+
+
+def test_reencoding_after_a_parameter_change_gives_fresh_scores(tiny_graph):
+    """The prepared item side belongs to one encoding: a new encode() sees new parameters,
+    including those only the item side uses (the key projection)."""
+    model = with_residual(kgrec(tiny_graph))
+    with torch.no_grad():
+        before = model.score(model.encode(), ALL_USERS)
+        torch.nn.init.normal_(model.scorer.key.weight)
+        after = model.score(model.encode(), ALL_USERS)
+    assert not torch.allclose(after, before, atol=1e-4)
+    assert torch.allclose(after, model.score(model.encode(), ALL_USERS).detach(), atol=1e-6)
