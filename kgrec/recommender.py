@@ -12,7 +12,6 @@ import math
 from pathlib import Path
 from typing import Any, Callable, Collection, Sequence
 
-import numpy as np
 import torch
 
 from kgrec.errors import InvalidValueError, KgrecError, StoreMismatchError, UnknownIdError
@@ -59,11 +58,12 @@ class Recommender:
         snapshot: that snapshot (default: ``store.snapshot()``).
         sentences: the sentence builder (default: movie templates, no generator).
         paths_per_item: explanation paths returned per item.
-        anchors_per_item: liked items (most similar to the item) whose paths are considered.
-        peers: other users whose shared interactions may explain an item: the user's nearest
-            neighbours in the model's embedding space (see ``peers`` in
-            :meth:`~kgrec.graph.store.GraphStore.paths`); the ranker weighs a path through a
-            user by that similarity, so the nearest peer who shares the items gives the best.
+        anchors_per_item: liked items whose paths to an item are considered: those whose
+            paths weigh most (see :class:`~kgrec.explain.ranking.PathRanker`).
+        peers: other users whose shared interactions may explain an item: those whose paths
+            weigh most, i.e. the user's nearest neighbours in the model's embedding space
+            (see ``peers`` in :meth:`~kgrec.graph.store.GraphStore.paths`: one path per liked
+            item and item, through the best peer who shares both).
         paths_considered: paths fetched per item before the model ranks them.
     """
 
@@ -76,7 +76,7 @@ class Recommender:
         sentences: SentenceBuilder | None = None,
         paths_per_item: int = 3,
         anchors_per_item: int = 3,
-        peers: int = 50,
+        peers: int = 20,
         paths_considered: int = 50,
     ) -> None:
         self.model = model.eval()
@@ -95,7 +95,9 @@ class Recommender:
         with torch.no_grad():
             self._encoded = model.encode()
             self.node_embeddings: dict[str, torch.Tensor] = model.node_embeddings()
-        self._ranker = PathRanker(self.snapshot, self.node_embeddings)
+        cosine = bool(model.hparams().get("cosine", False))
+        self._ranker = PathRanker(self.snapshot, self.node_embeddings, cosine=cosine)
+        self._relations = self.snapshot.relations
         item_ids = self.snapshot.node_ids["item"]
         self._items = dict(zip(item_ids, store.get_nodes("Item", item_ids)))
         table = self.snapshot.interactions
@@ -239,37 +241,24 @@ class Recommender:
         return attention, dict(zip(item_ids, parts.alpha[0].tolist()))
 
     def _anchors(self, user_id: str, item_ids: list[str]) -> dict[str, list[str]]:
-        """For each item, the user's liked (train) items most similar to it in the model's
-        embedding space: the first steps of the paths worth explaining with."""
-        liked = self._liked[int(self._users([user_id])[0])]
-        if liked.numel() == 0:
-            return {}
-        items = self._ranker.embeddings["item"]
-        targets = self.snapshot.index_of("item", item_ids)
-        similarity = torch.from_numpy(items[liked.numpy()] @ items[targets.numpy()].T)  # [L, K]
-        top = similarity.topk(min(self.anchors_per_item, liked.numel()), dim=0).indices  # [A, K]
+        """For each item, the ``anchors_per_item`` liked (train) items whose paths to it weigh
+        most (:meth:`PathRanker.anchors`): the first steps worth explaining with."""
+        liked = self._liked[int(self._users([user_id])[0])].tolist()
+        rows = self.snapshot.index_of("item", item_ids).tolist()
         names = self.snapshot.node_ids["item"]
-        anchors = liked[top].t().tolist()  # [K, A] item rows
-        return {i: [names[a] for a in rows] for i, rows in zip(item_ids, anchors)}
+        chosen = self._ranker.anchors(liked, rows, self.anchors_per_item)
+        return {i: [names[a] for a in anchors] for i, anchors in zip(item_ids, chosen)}
 
     def _peers(self, user_id: str) -> list[str]:
-        """The ``peers`` users nearest to ``user_id`` in the model's embedding space, nearest
-        first."""
-        users = self._ranker.embeddings["user"]
-        row = int(self._users([user_id])[0])
-        similarity = users @ users[row]
-        similarity[row] = -np.inf
-        n = min(self.peers, len(similarity) - 1)
-        if n <= 0:
-            return []
-        nearest = np.argpartition(-similarity, n - 1)[:n]
+        """The ``peers`` other users whose paths weigh most (:meth:`PathRanker.peers`)."""
         names = self.snapshot.node_ids["user"]
-        return [names[j] for j in nearest[np.argsort(-similarity[nearest], kind="stable")]]
+        return [names[v] for v in self._ranker.peers(int(self._users([user_id])[0]), self.peers)]
 
     def candidate_paths(self, user_id: str, item_ids: list[str]) -> dict[str, list[GraphPath]]:
         """The paths the explanations are chosen from: at most ``paths_considered`` per item,
         through the ``anchors_per_item`` liked items most similar to it and the user's
-        ``peers``, over train interactions and the KG, in one store round trip. Items that
+        ``peers``, over train interactions and the snapshot's KG relations, in one store
+        round trip. Items that
         restriction leaves without a path are asked again without it (a second round trip,
         only for those)."""
         found = self.store.paths(
@@ -279,6 +268,7 @@ class Recommender:
             limit=self.paths_considered,
             via=self._anchors(user_id, item_ids),
             peers=self._peers(user_id),
+            relations=self._relations,
         )
         unreached = [i for i in item_ids if not found[i]]
         if unreached:

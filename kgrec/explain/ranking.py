@@ -24,23 +24,35 @@ class PathRanker:
     the score :math:`s_{ui}` that flows along it:
 
     .. math::
-        w(p) = \alpha_{ui}\Big(\frac{\langle \mathbf{x}_a, \mathbf{x}_i\rangle}{|N(u)|}
-               + a_{u,r(p)} \frac{\langle \mathbf{x}_u, \mathbf{x}_b\rangle}{|N_{r(p)}(i)|}\Big)
+        w(p) = \alpha_{ui}\Big(\frac{\langle \mathbf{x}_a, \mathbf{x}_i\rangle}{d_u}
+               + a_{u,r(p)} \frac{\langle \mathbf{x}_u, \mathbf{x}_b\rangle}{d_{r(p)}(i)}\Big)
 
     The first term is what liked item :math:`a` brings to the user's representation, the second
     what the neighbour :math:`b` brings to the item's view :math:`r(p)` (weighted by the
-    user's attention :math:`a_{u,r}` to that relation). :math:`\mathbf{x}` are the model's final
-    node embeddings, :math:`\alpha_{ui}` its user-item attention. A direct interaction path
-    weighs :math:`\langle \mathbf{x}_u, \mathbf{x}_i\rangle`.
+    user's attention :math:`a_{u,r}` to that relation). :math:`d_u` is the user's train degree,
+    :math:`d_r(i)` the item's number of :math:`r`-neighbours, :math:`\mathbf{x}` the model's
+    final node embeddings, L2-normalized for a model that scores by cosine (with ``cosine``),
+    :math:`\alpha_{ui}` its user-item attention. A direct interaction path weighs
+    :math:`\langle \mathbf{x}_u, \mathbf{x}_i\rangle`. (Dividing the first term by
+    :math:`\sqrt{d_a}` as LightGCN's propagation does picked paths whose removal hurt the
+    score less, in the deletion test of ``benchmarks/explain.py``.)
+
+    :meth:`anchors` and :meth:`peers` pick the liked items and the other users whose paths
+    weigh most, so a store can be asked for those paths only.
 
     Args:
         snapshot: the graph the model was trained on (its train split gives the degrees).
         embeddings: ``{node type: [N_t, d]}`` final embeddings; types without embeddings
             (e.g. entities for a model that ignores the KG) count as zero vectors.
+        cosine: normalize the embeddings first (for a model whose score is a cosine).
     """
 
-    def __init__(self, snapshot: Snapshot, embeddings: Mapping[str, Tensor]) -> None:
+    def __init__(
+        self, snapshot: Snapshot, embeddings: Mapping[str, Tensor], cosine: bool = False
+    ) -> None:
         self.snapshot = snapshot
+        if cosine:
+            embeddings = {t: torch.nn.functional.normalize(e, dim=-1) for t, e in embeddings.items()}
         self.embeddings = {t: e.detach().float().numpy() for t, e in embeddings.items()}
         graph = snapshot.to_hetero_data(("train",), add_reverse=True)
         num_items = snapshot.num_nodes("item")
@@ -52,6 +64,30 @@ class PathRanker:
         train = snapshot.interactions.edge_index(("train",))
         self.user_degree = torch.bincount(train[0], minlength=snapshot.num_nodes("user")).numpy()
         self._row = {t: {i: k for k, i in enumerate(ids)} for t, ids in snapshot.node_ids.items()}
+
+    def anchors(self, liked: Sequence[int], items: Sequence[int], n: int) -> list[list[int]]:
+        """For each of ``items`` (rows), the ``n`` rows of ``liked`` with the largest first
+        term :math:`\langle \mathbf{x}_a, \mathbf{x}_i\rangle`, best first."""
+        if not len(liked) or n <= 0:
+            return [[] for _ in items]
+        x = self.embeddings["item"]
+        liked = np.asarray(liked)
+        weight = x[liked] @ x[np.asarray(items)].T  # [L, K]
+        n = min(n, len(liked))
+        top = np.argsort(-weight, axis=0, kind="stable")[:n]  # [n, K]
+        return liked[top].T.tolist()
+
+    def peers(self, user: int, n: int) -> list[int]:
+        """The rows of the ``n`` other users whose co-interaction paths weigh most for any
+        item: largest :math:`\langle \mathbf{x}_u, \mathbf{x}_b\rangle`, best first."""
+        x = self.embeddings["user"]
+        weight = x @ x[user]
+        weight[user] = -np.inf
+        n = min(n, len(weight) - 1)
+        if n <= 0:
+            return []
+        top = np.argpartition(-weight, n - 1)[:n]
+        return top[np.argsort(-weight[top], kind="stable")].tolist()
 
     def weigh(
         self,
@@ -68,15 +104,16 @@ class PathRanker:
         one ``[N_items, d]`` product per item, then a lookup per path.
         """
         rows = self._row
-        x_u = self.embeddings["user"][rows["user"][user_id]]
+        u = rows["user"][user_id]
+        x_u = self.embeddings["user"][u]
         to_user = {t: table @ x_u for t, table in self.embeddings.items()}  # <x_u, x_b>, all b
-        deg_u = max(int(self.user_degree[rows["user"][user_id]]), 1)
+        deg_u = max(int(self.user_degree[u]), 1)
         default = 1.0 / max(len(self.item_degree), 1)
         items = self.embeddings["item"]
         weighed = {}
         for item_id, item_paths in paths.items():
             i = rows["item"][item_id]
-            to_item = items @ items[i] if item_paths else None  # <x_a, x_i>, all a
+            to_item = (items @ items[i]) / deg_u if item_paths else None  # <x_a, x_i> / d_u, all a
             weights = []
             for path in item_paths:
                 if len(path) == 1:
@@ -89,8 +126,8 @@ class PathRanker:
                     view = path_view(path)
                     degrees = self.item_degree.get(view)
                     deg_b = max(int(degrees[i]), 1) if degrees is not None else 1
-                    item_side = attention.get(view, default) * float(to_user[b_type][rows[b_type][b.id]]) / deg_b
-                user_side = float(to_item[rows["item"][a.id]]) / deg_u
-                weights.append(alpha[item_id] * (user_side + item_side))
+                    x_ub = float(to_user[b_type][rows[b_type][b.id]])
+                    item_side = attention.get(view, default) * x_ub / deg_b
+                weights.append(alpha[item_id] * (float(to_item[rows["item"][a.id]]) + item_side))
             weighed[item_id] = weights
         return weighed

@@ -9,9 +9,9 @@ cannot bypass it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
-from kgrec.graph.schema import NodeLabel, validate_name
+from kgrec.graph.schema import INTERACTED, NodeLabel, validate_name, validate_relation
 
 if TYPE_CHECKING:
     from kgrec.graph.records import GraphPath
@@ -50,6 +50,29 @@ UNWIND ${param} AS id
 OPTIONAL MATCH (n:{label} {{id: id}})
 WITH id, n WHERE n IS NULL
 RETURN '{label}' AS label, id"""
+
+# A read statement behind an id check, in one round trip: the one or more rows carry
+# ``missing`` ([label, id] pairs), and the statement's columns only when nothing is missing
+# (nulls when it has no rows).
+CHECKED = """
+CALL () {{{check}
+}}
+WITH collect([label, id]) AS missing
+OPTIONAL CALL (missing) {{
+  WITH missing WHERE size(missing) = 0{statement}
+}}
+RETURN *
+"""
+
+
+def missing_ids_query(ids: Mapping[NodeLabel, Sequence[str]]) -> tuple[str, dict[str, list[str]]]:
+    """``(query, parameters)`` returning a ``(label, id)`` row for each id with no node of its
+    label."""
+    labels = list(ids)
+    query = "\nUNION ALL".join(
+        render(MISSING_IDS, label=label, param=f"ids{k}") for k, label in enumerate(labels)
+    )
+    return query, {f"ids{k}": list(ids[label]) for k, label in enumerate(labels)}
 
 WRITE_EMBEDDINGS = """
 UNWIND $rows AS row
@@ -100,22 +123,23 @@ RETURN type(r) AS relation, startNode(r) = n AS outgoing,
 # union, or both null). Length 3 joins the user's 2-hop frontier with the items'
 # neighbourhoods on the middle node (a hash join) instead of expanding all walks from u; a
 # middle user is any co-user, or, with $peers, the earliest listed peer per (liked item, item)
-# pair, found from the peers' own interactions.
+# pair, found from the peers' own interactions. {kg} is the KG relationship type expression:
+# the given types, so that expanding an item skips its interactions, or any but INTERACTED.
 PATH_DIRECT = """
   MATCH (u)-[r1:INTERACTED]->(i:Item)
   WHERE i.id IN $items AND r1.split IN $splits
   RETURN i, [u, i] AS ns, [r1] AS rs"""
 
 PATH_VIA_ITEM = """
-  MATCH (u)-[r1:INTERACTED]->(a:Item)-[r2:!INTERACTED]-(i:Item)
+  MATCH (u)-[r1:INTERACTED]->(a:Item)-[r2:{kg}]-(i:Item)
   WHERE i.id IN $items AND r1.split IN $splits AND a <> i
     AND ($via IS NULL OR a.id IN $via[i.id])
   RETURN i, [u, a, i] AS ns, [r1, r2] AS rs"""
 
 PATH_VIA_KG_NODE = """
-  MATCH (u)-[r1:INTERACTED]->(a:Item)-[r2:!INTERACTED]-(b)
+  MATCH (u)-[r1:INTERACTED]->(a:Item)-[r2:{kg}]-(b)
   WHERE r1.split IN $splits AND b <> a AND ($anchors IS NULL OR a.id IN $anchors)
-  MATCH (b)-[r3:!INTERACTED]-(i:Item)
+  MATCH (b)-[r3:{kg}]-(i:Item)
   USING JOIN ON b
   WHERE i.id IN $items AND i <> a AND i <> b AND ($via IS NULL OR a.id IN $via[i.id])
   RETURN i, [u, a, b, i] AS ns, [r1, r2, r3] AS rs"""
@@ -132,13 +156,12 @@ PATH_VIA_USER = """
 
 PATH_VIA_PEER = """
   UNWIND range(0, size($peers) - 1) AS rank
-  MATCH (b:User {id: $peers[rank]})-[r:INTERACTED]->(x:Item)
-  WHERE r.split IN $splits AND (x.id IN $items OR $anchors IS NULL OR x.id IN $anchors)
-  WITH rank, b, collect([x, r]) AS edges
-  UNWIND [e IN edges WHERE e[0].id IN $items] AS to_i
-  UNWIND [e IN edges WHERE e[0] <> to_i[0] AND ($via IS NULL OR e[0].id IN $via[to_i[0].id])]
-    AS to_a
-  WITH to_i[0] AS i, to_a[0] AS a, [b, to_a[1], to_i[1]] AS hops, rank
+  MATCH (b:User {{id: $peers[rank]}})-[r:INTERACTED]->(x:Item)
+  WHERE (x.id IN $items OR $anchors IS NULL OR x.id IN $anchors) AND r.split IN $splits
+  WITH rank, b, collect([x.id, x, r]) AS edges
+  UNWIND [e IN edges WHERE e[0] IN $items] AS to_i
+  UNWIND [e IN edges WHERE e[0] <> to_i[0] AND ($via IS NULL OR e[0] IN $via[to_i[0]])] AS to_a
+  WITH to_i[1] AS i, to_a[1] AS a, [b, to_a[2], to_i[2]] AS hops, rank
   ORDER BY rank
   WITH i, a, head(collect(hops)) AS best
   MATCH (u)-[r1:INTERACTED]->(a)
@@ -146,17 +169,19 @@ PATH_VIA_PEER = """
   RETURN i, [u, a, best[0], i] AS ns, [r1, best[1], best[2]] AS rs"""
 
 
-def paths_query(max_hops: int, peers: bool) -> str:
+def paths_query(max_hops: int, peers: bool, relations: Sequence[str] | None) -> str:
     """:data:`PATHS` with the branches for paths of 1..``max_hops`` relationships; with
-    ``peers``, middle users come from ``$peers`` (see ``GraphStore.paths``)."""
+    ``peers``, middle users come from ``$peers``; ``relations`` (re-validated) are the KG
+    relationship types the paths may use, ``None`` for all (see ``GraphStore.paths``)."""
     if isinstance(max_hops, bool) or not isinstance(max_hops, int) or not 1 <= max_hops <= 3:
         raise ValueError(f"max_hops must be 1..3, got {max_hops!r}")
-    by_length = (
-        [PATH_DIRECT],
-        [PATH_VIA_ITEM],
-        [PATH_VIA_KG_NODE, PATH_VIA_PEER if peers else PATH_VIA_USER],
-    )
-    branches = [branch for group in by_length[:max_hops] for branch in group]
+    kg = [PATH_VIA_ITEM, PATH_VIA_KG_NODE] if relations is None or relations else []
+    by_length = ([PATH_DIRECT], kg[:1], [*kg[1:], PATH_VIA_PEER if peers else PATH_VIA_USER])
+    if relations is None:
+        types = f"!{INTERACTED}"
+    else:
+        types = "|".join(f"`{validate_relation(r)}`" for r in relations)
+    branches = [b.format(kg=types) for group in by_length[:max_hops] for b in group]
     return PATHS.format(branches="\n  UNION ALL".join(branches))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Mapping, NamedTuple, Sequence
+from typing import Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -48,8 +48,9 @@ class MemoryGraphStore(GraphStore):
         self._interactions: dict[tuple[str, str], Interaction] = {}
         self._triples: set[tuple[NodeLabel, str, str, NodeLabel, str]] = set()
         self._adjacency: dict[NodeKey, list[_Edge]] = defaultdict(list)
-        # (interactions of a split set, KG edges) by neighbour, per split set; cleared on writes.
-        self._filtered: dict[frozenset[str], tuple[_Adjacency, _Adjacency]] = {}
+        # Adjacency of some edges only (a split set's interactions, some KG relations) by
+        # neighbour, for path queries; cleared on writes.
+        self._views: dict[tuple, _Adjacency] = {}
         self._vector_indexes: dict[str, tuple[NodeLabel, int, str, str]] = {}
         self._refs: dict[NodeKey, NodeRef] = {}  # query results' node refs; cleared on node writes
         self._lock = threading.Lock()
@@ -72,7 +73,7 @@ class MemoryGraphStore(GraphStore):
 
     def _write_interactions(self, batch: Sequence[Interaction]) -> None:
         with self._lock:
-            self._filtered.clear()
+            self._views.clear()
             for rec in batch:
                 if (rec.user, rec.item) not in self._interactions:
                     self._link((NodeLabel.USER, rec.user), INTERACTED, (NodeLabel.ITEM, rec.item))
@@ -80,7 +81,7 @@ class MemoryGraphStore(GraphStore):
 
     def _write_triples(self, batch: Sequence[Triple]) -> None:
         with self._lock:
-            self._filtered.clear()
+            self._views.clear()
             for t in batch:
                 key = (t.head_label, t.head, t.relation, t.tail_label, t.tail)
                 if key not in self._triples:
@@ -181,22 +182,31 @@ class MemoryGraphStore(GraphStore):
             if relation is None or e.relation == relation
         ]
 
-    def _adjacency_of(self, splits: frozenset[str]) -> tuple[_Adjacency, _Adjacency]:
-        """``({node: {neighbour: edges}}`` over the interactions of ``splits``, the same over
-        knowledge-graph edges``)``; built once per split set and cached until the next write."""
+    def _played(self, splits: frozenset[str]) -> _Adjacency:
+        """``{node: {neighbour: edges}}`` over the interactions of ``splits``."""
+        return self._view(
+            ("played", splits),
+            lambda key, e: e.relation == INTERACTED and self._split(key, e) in splits,
+        )
+
+    def _kg(self, relations: frozenset[str] | None) -> _Adjacency:
+        """``{node: {neighbour: edges}}`` over the knowledge-graph edges of ``relations``
+        (``None``: all)."""
+        if relations is None:
+            return self._view(("kg", None), lambda key, e: e.relation != INTERACTED)
+        return self._view(("kg", relations), lambda key, e: e.relation in relations)
+
+    def _view(self, name: tuple, keep: Callable[[NodeKey, _Edge], bool]) -> _Adjacency:
+        """The adjacency of the edges ``keep`` accepts; built once, cached until the next write."""
         with self._lock:
-            cached = self._filtered.get(splits)
-            if cached is None:
-                played: _Adjacency = {}
-                kg: _Adjacency = {}
+            view = self._views.get(name)
+            if view is None:
+                view = self._views[name] = {}
                 for key, edges in self._adjacency.items():
                     for e in edges:
-                        if e.relation != INTERACTED:
-                            kg.setdefault(key, {}).setdefault(e.other, []).append(e)
-                        elif self._split(key, e) in splits:
-                            played.setdefault(key, {}).setdefault(e.other, []).append(e)
-                cached = self._filtered[splits] = (played, kg)
-            return cached
+                        if keep(key, e):
+                            view.setdefault(key, {}).setdefault(e.other, []).append(e)
+            return view
 
     def _split(self, key: NodeKey, edge: _Edge) -> str:
         user, item = (key, edge.other) if edge.outgoing else (edge.other, key)
@@ -206,7 +216,9 @@ class MemoryGraphStore(GraphStore):
         """Meet in the middle: a path ``u - a - b - t`` exists for every ``b`` adjacent to both
         a first step ``a`` of the user and the target ``t`` (a set intersection); users ``b``
         come from the interactions, every other ``b`` from the knowledge graph."""
-        played, kg = self._adjacency_of(frozenset(query.splits))
+        self._require(query.required())
+        played = self._played(frozenset(query.splits))
+        kg = self._kg(None if query.relations is None else frozenset(query.relations))
         empty: dict[NodeKey, list[_Edge]] = {}
         user: NodeKey = (NodeLabel.USER, query.user)
         first = played.get(user, empty)

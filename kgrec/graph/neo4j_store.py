@@ -111,13 +111,9 @@ class Neo4jGraphStore(GraphStore):
 
     # -- writes ---------------------------------------------------------------------------------
     def _missing_ids(self, ids: Mapping[NodeLabel, list[str]]) -> dict[NodeLabel, list[str]]:
-        labels = list(ids)
-        query = "\nUNION ALL\n".join(
-            render(cypher.MISSING_IDS, label=label, param=f"ids{k}") for k, label in enumerate(labels)
-        )
-        params = {f"ids{k}": ids[label] for k, label in enumerate(labels)}
-        missing = {(r["label"], r["id"]) for r in self._query(query, read=True, **params)}
-        return {label: [i for i in ids[label] if (label.value, i) in missing] for label in labels}
+        query, params = cypher.missing_ids_query(ids)
+        records = self._query(query, read=True, **params)
+        return _missing(ids, [(r["label"], r["id"]) for r in records])
 
     def _write_nodes(self, label: NodeLabel, batch: Sequence[NodeRecord]) -> None:
         rows = []
@@ -247,9 +243,13 @@ class Neo4jGraphStore(GraphStore):
 
     def _paths(self, query: PathQuery) -> dict[str, list[GraphPath]]:
         via = None if query.via is None else {i: sorted(a) for i, a in query.via.items()}
+        required = query.required()
+        check, check_params = cypher.missing_ids_query(required)
+        paths = cypher.paths_query(query.max_hops, query.peers is not None, query.relations)
         records = self._query(
-            cypher.paths_query(query.max_hops, peers=query.peers is not None),
+            cypher.CHECKED.format(check=check, statement=paths),
             read=True,
+            **check_params,
             user=query.user,
             items=query.items,
             splits=query.splits,
@@ -258,8 +258,11 @@ class Neo4jGraphStore(GraphStore):
             anchors=None if via is None else sorted(set().union(*query.via.values())),
             peers=None if query.peers is None else list(query.peers),
         )
+        self._raise_missing(_missing(required, records[0]["missing"]))
         found: dict[str, list[GraphPath]] = {i: [] for i in query.items}
         for r in records:
+            if r["item_id"] is None:  # nothing missing, no path at all
+                continue
             nodes = tuple(NodeRef(NodeLabel.parse(lbl), nid, name) for lbl, nid, name in r["nodes"])
             found[r["item_id"]].append(GraphPath(nodes, tuple(r["relations"]), tuple(r["forward"])))
         return found
@@ -269,3 +272,11 @@ class Neo4jGraphStore(GraphStore):
     ) -> list[list[float] | None]:
         query = render(cypher.READ_EMBEDDINGS, label=label, property=property)
         return [r["vector"] for r in self._query(query, read=True, ids=ids)]
+
+
+def _missing(
+    ids: Mapping[NodeLabel, list[str]], absent: list[tuple[str, str]]
+) -> dict[NodeLabel, list[str]]:
+    """``ids`` per label, narrowed to the ``(label, id)`` pairs found ``absent``, in order."""
+    found = {(label, i) for label, i in absent}
+    return {label: [i for i in group if (label.value, i) in found] for label, group in ids.items()}

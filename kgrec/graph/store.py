@@ -26,6 +26,7 @@ from kgrec.graph.schema import (
     NodeLabel,
     validate_embedding_property,
     validate_name,
+    validate_relation,
     vector_index_name,
 )
 from kgrec.graph.snapshot import Snapshot
@@ -78,7 +79,8 @@ def _dedupe(rows: list[T], key: Callable[[T], Any]) -> list[T]:
 class PathQuery:
     """A checked :meth:`GraphStore.paths` request: ``items`` without repeats; ``via`` maps every
     item to its allowed first-step items, or is ``None`` (no restriction); ``peers`` are the
-    other users a path may pass through, most relevant first (never the user), or ``None``."""
+    other users a path may pass through, most relevant first (never the user), or ``None``;
+    ``relations`` the knowledge-graph relation types a path may use, or ``None`` (all)."""
 
     user: str
     items: list[str]
@@ -87,6 +89,15 @@ class PathQuery:
     splits: list[str]
     via: dict[str, frozenset[str]] | None
     peers: tuple[str, ...] | None
+    relations: tuple[str, ...] | None
+
+    def required(self) -> dict[NodeLabel, list[str]]:
+        """The ids that must exist: the user and peers, the items and first steps."""
+        items = set(self.items).union(*(self.via or {}).values())
+        return {
+            NodeLabel.USER: sorted({self.user, *(self.peers or ())}),
+            NodeLabel.ITEM: sorted(items),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,10 +263,7 @@ class GraphStore(ABC):
         """Raise :class:`UnknownIdError` unless every id exists under its label (one lookup
         for all labels)."""
         wanted = {label: sorted(set(group)) for label, group in ids.items() if group}
-        missing = self._missing_ids(wanted) if wanted else {}
-        for label, absent in missing.items():
-            if absent:
-                raise UnknownIdError(label.value, absent)
+        self._raise_missing(self._missing_ids(wanted) if wanted else {})
 
     def _run_batches(
         self, what: str, rows: Sequence[T], batch_size: int, write: Callable[[Sequence[T]], None]
@@ -326,6 +334,7 @@ class GraphStore(ABC):
         splits: Sequence[str] = ("train",),
         via: Mapping[str, Collection[str]] | None = None,
         peers: Sequence[str] | None = None,
+        relations: Collection[str] | None = None,
     ) -> dict[str, list[GraphPath]]:
         """For each item, the simple paths of at most ``max_hops`` relationships from the user
         to it, over knowledge-graph relations in either direction and interactions of
@@ -341,6 +350,10 @@ class GraphStore(ABC):
         ``a`` and item: the one through the earliest-listed peer who interacted with both. A
         popular pair of items shares hundreds of users; a ranking that prefers users similar
         to ``user`` needs only its best one, and the query stays small.
+
+        ``relations`` restricts the knowledge-graph hops to those relation types (e.g. the
+        ones a model reasons over); a store can then skip the interactions of the items on
+        the way, which are most of their relationships.
         """
         if not isinstance(user_id, str) or isinstance(item_ids, str):
             raise InvalidValueError("paths() takes a user id string and a sequence of item ids")
@@ -356,19 +369,30 @@ class GraphStore(ABC):
             isinstance(peers, str) or not all(isinstance(p, str) for p in peers)
         ):
             raise InvalidValueError("peers must be a sequence of user id strings")
-        self._require(
-            {
-                NodeLabel.USER: {user_id, *(peers or ())},
-                NodeLabel.ITEM: set(item_ids).union(*(anchors or {}).values()),
-            }
-        )
         if peers is not None:
             peers = tuple(p for p in dict.fromkeys(peers) if p != user_id)
+        if relations is not None:
+            if isinstance(relations, str):
+                raise InvalidValueError("relations must be a collection of relation names")
+            relations = tuple(sorted({validate_relation(r) for r in relations}))
         query = PathQuery(
-            user_id, list(dict.fromkeys(item_ids)), max_hops, limit, list(splits), anchors, peers
+            user_id,
+            list(dict.fromkeys(item_ids)),
+            max_hops,
+            limit,
+            list(splits),
+            anchors,
+            peers,
+            relations,
         )
         found = self._paths(query)
         return {i: sorted(found[i], key=GraphPath.sort_key)[:limit] for i in item_ids}
+
+    def _raise_missing(self, missing: Mapping[NodeLabel, list[str]]) -> None:
+        """Raise :class:`UnknownIdError` for the first label with missing ids, if any."""
+        for label, absent in missing.items():
+            if absent:
+                raise UnknownIdError(label.value, absent)
 
     def read_embeddings(
         self, label: str | NodeLabel, ids: Sequence[str], property: str = "embedding"
@@ -396,7 +420,9 @@ class GraphStore(ABC):
     @abstractmethod
     def _paths(self, query: PathQuery) -> dict[str, list[GraphPath]]:
         """Paths per item, in any order; the caller sorts and cuts. A store may cut early to
-        ``limit`` only when it cuts in :meth:`GraphPath.sort_key` order."""
+        ``limit`` only when it cuts in :meth:`GraphPath.sort_key` order. Raises
+        :class:`UnknownIdError` for the ids of :meth:`PathQuery.required` that do not exist
+        (checked here, so that a server can check them in the same round trip)."""
 
     @abstractmethod
     def _read_embeddings(

@@ -68,6 +68,35 @@ def test_explanations_use_train_interactions_only(store):
                         assert pair not in held_out
 
 
+def test_restricted_candidates_keep_the_heaviest_path(memory_store):
+    """Anchors and peers only narrow the search to the paths the ranker weighs most: the top
+    explanation equals the heaviest of every path through the anchors, and co-user paths go
+    through peers only, unless those leave the item without a path (then anything goes)."""
+    rec = recommender(memory_store)
+    rec.peers = 3
+    users = rec.snapshot.node_ids["user"]
+    compared = 0
+    for user in users:
+        peers = set(rec._peers(user))
+        assert len(peers) == 3 and user not in peers
+        for r in rec.recommend(user, k=6):
+            via = rec._anchors(user, [r.item_id])
+            middles = {p.path.nodes[2] for p in r.explanation.paths if len(p.path) == 3}
+            if any(m.label.value == "User" and m.id not in peers for m in middles):
+                assert memory_store.paths(user, [r.item_id], via=via, peers=sorted(peers)) == {r.item_id: []}
+            every = memory_store.paths(user, [r.item_id], via=via, limit=10_000)[r.item_id]
+            if not every:
+                continue
+            attention, alpha = rec._attention(user, [r.item_id])
+            weights = rec._ranker.weigh(user, {r.item_id: every}, attention, alpha)[r.item_id]
+            top = every[max(range(len(every)), key=weights.__getitem__)]
+            if len(top) == 3 and top.nodes[2].label.value == "User" and top.nodes[2].id not in peers:
+                continue  # its peer is not among the 3 nearest: the restriction's price
+            assert r.explanation.paths[0].weight == pytest.approx(max(weights))
+            compared += 1
+    assert compared >= 20
+
+
 def summary(recs):
     """Items, rounded scores and explanation paths: batched matmuls may differ in the last bits."""
     return [

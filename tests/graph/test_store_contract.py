@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kgrec import Interaction, InvalidValueError, NodeLabel, NodeRecord, Triple, UnknownIdError
+from kgrec import (
+    Interaction,
+    InvalidNameError,
+    InvalidValueError,
+    NodeLabel,
+    NodeRecord,
+    Triple,
+    UnknownIdError,
+)
 from tests.graph.graphs import random_graph, toy_graph
 
 
@@ -149,6 +157,22 @@ def test_paths_through_peers(store):
         store.paths("alice", ["blade"], peers=["nobody"])
     with pytest.raises(InvalidValueError, match="peers"):
         store.paths("alice", ["blade"], peers="bob")
+
+
+def test_paths_over_chosen_relations(store):
+    toy_graph(store)
+    every = store.paths("bob", ["dune"], splits=["train"])["dune"]
+    assert {p.relations[1] for p in every} == {"has_genre"}
+    assert store.paths("bob", ["dune"], splits=["train"], relations=["has_genre", "director"])["dune"] == every
+    assert store.paths("bob", ["dune"], splits=["train"], relations=["director"])["dune"] == []
+    blade = store.paths("alice", ["blade"], relations=[])["blade"]
+    assert [path_ids(p) for p in blade] == [["alice", "alien", "bob", "blade"]]
+    with pytest.raises(InvalidNameError, match="reserved"):
+        store.paths("alice", ["blade"], relations=["INTERACTED"])
+    with pytest.raises(InvalidNameError):
+        store.paths("alice", ["blade"], relations=["x]-() DETACH DELETE n //"])
+    with pytest.raises(InvalidValueError, match="relations"):
+        store.paths("alice", ["blade"], relations="director")
 
 
 def test_peer_paths_are_the_best_ranked_co_user_paths(store):

@@ -36,8 +36,9 @@ def test_same_snapshot_neighbours_and_paths(both_stores, seed):
         via = {i: items[k % 7 :: 3] for k, i in enumerate(items)}
         assert memory.paths(user, items, via=via) == neo4j.paths(user, items, via=via)
         peers = snap.node_ids["user"][::-2]
-        for first_steps in (None, via):
-            want = memory.paths(user, items, via=first_steps, peers=peers, limit=1000)
-            assert want == neo4j.paths(user, items, via=first_steps, peers=peers, limit=1000)
+        for first_steps, relations in ((None, None), (via, ["director", "sequel_of"])):
+            kwargs = dict(via=first_steps, peers=peers, relations=relations, limit=1000)
+            want = memory.paths(user, items, **kwargs)
+            assert want == neo4j.paths(user, items, **kwargs)
             total += sum(len(p) for p in want.values())
     assert total > 100  # the graphs are dense enough for paths of every length
