@@ -260,11 +260,18 @@ class Neo4jGraphStore(GraphStore):
         )
         self._raise_missing(_missing(required, records[0]["missing"]))
         found: dict[str, list[GraphPath]] = {i: [] for i in query.items}
+        refs: dict[tuple[str, str, str | None], NodeRef] = {}  # one NodeRef per node
         for r in records:
-            if r["item_id"] is None:  # nothing missing, no path at all
+            item_id, nodes, relations, forward = r.values("item_id", "nodes", "relations", "forward")
+            if item_id is None:  # nothing missing, no path at all
                 continue
-            nodes = tuple(NodeRef(NodeLabel.parse(lbl), nid, name) for lbl, nid, name in r["nodes"])
-            found[r["item_id"]].append(GraphPath(nodes, tuple(r["relations"]), tuple(r["forward"])))
+            path_nodes = []
+            for key in map(tuple, nodes):
+                ref = refs.get(key)
+                if ref is None:
+                    ref = refs[key] = NodeRef(NodeLabel.parse(key[0]), key[1], key[2])
+                path_nodes.append(ref)
+            found[item_id].append(GraphPath(tuple(path_nodes), tuple(relations), tuple(forward)))
         return found
 
     def _read_embeddings(

@@ -44,13 +44,15 @@ class NodeLabel(str, Enum):
         """Accept ``NodeLabel.ITEM``, ``"Item"`` or ``"item"``; reject anything else."""
         if isinstance(label, NodeLabel):
             return label
-        if isinstance(label, str):
-            for member in cls:
-                if label in (member.value, member.key):
-                    return member
+        member = _LABELS.get(label) if isinstance(label, str) else None
+        if member is not None:
+            return member
         raise InvalidNameError(
             f"unknown node label {label!r}: expected one of {[m.value for m in cls]}"
         )
+
+
+_LABELS = {name: member for member in NodeLabel for name in (member.value, member.key)}
 
 
 def validate_name(name: object, what: str = "name") -> str:
