@@ -258,22 +258,26 @@ class Recommender:
         """The paths the explanations are chosen from: at most ``paths_considered`` per item,
         through the ``anchors_per_item`` liked items most similar to it and the user's
         ``peers``, over train interactions and the snapshot's KG relations, in one store
-        round trip. Items that
-        restriction leaves without a path are asked again without it (a second round trip,
-        only for those)."""
-        found = self.store.paths(
-            user_id,
-            item_ids,
-            max_hops=3,
-            limit=self.paths_considered,
-            via=self._anchors(user_id, item_ids),
-            peers=self._peers(user_id),
-            relations=self._relations,
+        round trip. Items that restriction leaves without a path are asked again through any
+        liked item, and those still without one with no restriction at all (further round
+        trips, only for those items: rare, and the last only for users with few
+        interactions)."""
+        peers = self._peers(user_id)
+        restrictions = (
+            {"via": self._anchors(user_id, item_ids), "peers": peers, "relations": self._relations},
+            {"peers": peers, "relations": self._relations},  # any liked item as first step
+            {},  # any path at all
         )
-        unreached = [i for i in item_ids if not found[i]]
-        if unreached:
-            found.update(self.store.paths(user_id, unreached, max_hops=3, limit=self.paths_considered))
-        return found
+        found: dict[str, list[GraphPath]] = {}
+        unreached = list(item_ids)
+        for restriction in restrictions:
+            found.update(
+                self.store.paths(user_id, unreached, limit=self.paths_considered, **restriction)
+            )
+            unreached = [i for i in unreached if not found[i]]
+            if not unreached:
+                break
+        return {i: found[i] for i in item_ids}
 
     def _explain(self, user_id: str, item_ids: list[str]) -> dict[str, Explanation]:
         found = self.candidate_paths(user_id, item_ids)
