@@ -34,7 +34,9 @@ ItemFilter = Collection[str] | Callable[[NodeRecord], bool]
 
 
 def _sigmoid(logit: float) -> float:
-    return 1.0 / (1.0 + math.exp(-logit)) if logit >= 0 else math.exp(logit) / (1.0 + math.exp(logit))
+    if logit >= 0:
+        return 1.0 / (1.0 + math.exp(-logit))
+    return math.exp(logit) / (1.0 + math.exp(logit))  # no overflow for very negative logits
 
 
 class _UserItems:
@@ -179,7 +181,9 @@ class Recommender:
         result = {}
         for row, user_id in enumerate(user_ids):
             chosen = [
-                (i, g) for i, g in zip(top.indices[row].tolist(), top.values[row].tolist()) if g > masked
+                (i, g)
+                for i, g in zip(top.indices[row].tolist(), top.values[row].tolist())
+                if g > masked
             ]
             ids = [item_ids[i] for i, _ in chosen]
             explanations = self._explain(user_id, ids) if explain and ids else {}

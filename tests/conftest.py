@@ -50,10 +50,15 @@ def neo4j_server(tmp_path_factory):
         return
     state = str(tmp_path_factory.mktemp("neo4j-state"))
     env = {"KGREC_NEO4J_STATE": state}
-    try:
-        out = _script("start", env=env)
-    except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
-        neo4j_unavailable(str(exc))
+    failures = []
+    for _ in range(2):  # once, a server died at startup with an empty log; a retry is cheap
+        try:
+            out = _script("start", env=env)
+            break
+        except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
+            failures.append(str(exc))
+    else:
+        neo4j_unavailable("\n".join(failures))
     uri = out.strip().splitlines()[-1].split("=", 1)[1]
     try:
         yield uri, lambda: _script("restart", env=env)

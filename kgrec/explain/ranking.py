@@ -6,6 +6,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from kgrec.graph.records import GraphPath
@@ -52,7 +53,7 @@ class PathRanker:
     ) -> None:
         self.snapshot = snapshot
         if cosine:
-            embeddings = {t: torch.nn.functional.normalize(e, dim=-1) for t, e in embeddings.items()}
+            embeddings = {t: F.normalize(e, dim=-1) for t, e in embeddings.items()}
         self.embeddings = {t: e.detach().float().numpy() for t, e in embeddings.items()}
         graph = snapshot.to_hetero_data(("train",), add_reverse=True)
         num_items = snapshot.num_nodes("item")
@@ -66,7 +67,7 @@ class PathRanker:
         self._row = {t: {i: k for k, i in enumerate(ids)} for t, ids in snapshot.node_ids.items()}
 
     def anchors(self, liked: Sequence[int], items: Sequence[int], n: int) -> list[list[int]]:
-        """For each of ``items`` (rows), the ``n`` rows of ``liked`` with the largest first
+        r"""For each of ``items`` (rows), the ``n`` rows of ``liked`` with the largest first
         term :math:`\langle \mathbf{x}_a, \mathbf{x}_i\rangle`, best first."""
         if not len(liked) or n <= 0:
             return [[] for _ in items]
@@ -78,7 +79,7 @@ class PathRanker:
         return liked[top].T.tolist()
 
     def peers(self, user: int, n: int) -> list[int]:
-        """The rows of the ``n`` other users whose co-interaction paths weigh most for any
+        r"""The rows of the ``n`` other users whose co-interaction paths weigh most for any
         item: largest :math:`\langle \mathbf{x}_u, \mathbf{x}_b\rangle`, best first."""
         x = self.embeddings["user"]
         weight = x @ x[user]
@@ -96,7 +97,7 @@ class PathRanker:
         attention: Mapping[str, float],
         alpha: Mapping[str, float],
     ) -> dict[str, list[float]]:
-        """Weights of ``paths[item]`` (all from ``user_id`` to ``item``), in order, per item.
+        r"""Weights of ``paths[item]`` (all from ``user_id`` to ``item``), in order, per item.
 
         ``attention`` maps item relations (views) to the user's attention; relations it does
         not name get ``1 / len(self.item_degree)``. ``alpha`` maps every item to

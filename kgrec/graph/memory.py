@@ -40,6 +40,12 @@ class _Edge(NamedTuple):
 _Adjacency = dict[NodeKey, dict[NodeKey, list[_Edge]]]
 
 
+def _raw_path_key(path: tuple[tuple[NodeKey, ...], tuple[_Edge, ...]]) -> tuple:
+    """:meth:`GraphPath.sort_key` of a path not built yet (a NodeLabel compares as its str)."""
+    nodes, edges = path
+    return (len(edges), nodes, tuple((e.relation, e.outgoing) for e in edges))
+
+
 class MemoryGraphStore(GraphStore):
     """An in-process :class:`~kgrec.graph.store.GraphStore`. Thread-safe for one writer."""
 
@@ -227,7 +233,8 @@ class MemoryGraphStore(GraphStore):
         for item_id in query.items:
             t: NodeKey = (NodeLabel.ITEM, item_id)
             raw = [((user, t), (e,)) for e in first.get(t, ())]
-            anchors = first if query.via is None else [a for a in first if a[1] in query.via[item_id]]
+            via = None if query.via is None else query.via[item_id]
+            anchors = first if via is None else [a for a in first if a[1] in via]
             kg_t, played_t = kg.get(t, empty), played.get(t, empty)
             for a in anchors if query.max_hops > 1 else ():
                 if a == t:
@@ -237,8 +244,8 @@ class MemoryGraphStore(GraphStore):
                 if peers is None:
                     users = [b for b in played_a.keys() & played_t.keys() if b != user]
                 else:  # the first peer who played both, if any
-                    users = [next((b for b in peers if b in played_a and b in played_t), None)]
-                    users = users if users[0] is not None else []
+                    best = next((b for b in peers if b in played_a and b in played_t), None)
+                    users = [] if best is None else [best]
                 for e1 in first[a]:
                     raw += [((user, a, t), (e1, e2)) for e2 in kg_a.get(t, ())]
                     if query.max_hops < 3:
@@ -255,13 +262,8 @@ class MemoryGraphStore(GraphStore):
                         for e2 in played_a[b]
                         for e3 in played[b][t]
                     ]
-
-            def key(path: tuple[tuple[NodeKey, ...], tuple[_Edge, ...]]) -> tuple:
-                nodes, edges = path  # NodeLabel is a str enum: compares like GraphPath.sort_key
-                return (len(edges), nodes, tuple((e.relation, e.outgoing) for e in edges))
-
             if len(raw) > query.limit:  # the caller sorts what is returned
-                raw = sorted(raw, key=key)[: query.limit]
+                raw = sorted(raw, key=_raw_path_key)[: query.limit]
             found[item_id] = [
                 GraphPath(
                     tuple(self._ref(n) for n in nodes),

@@ -28,6 +28,9 @@ from kgrec.graph.store import GraphStats, GraphStore, PathQuery
 
 log = logging.getLogger(__name__)
 
+#: Columns of a path row (see :data:`~kgrec.graph.cypher.PATHS`).
+PATH_COLUMNS = ("item_id", "nodes", "relations", "forward")
+
 
 class Neo4jGraphStore(GraphStore):
     """A :class:`~kgrec.graph.store.GraphStore` backed by Neo4j 5 (5.26 LTS tested).
@@ -262,7 +265,7 @@ class Neo4jGraphStore(GraphStore):
         found: dict[str, list[GraphPath]] = {i: [] for i in query.items}
         refs: dict[tuple[str, str, str | None], NodeRef] = {}  # one NodeRef per node
         for r in records:
-            item_id, nodes, relations, forward = r.values("item_id", "nodes", "relations", "forward")
+            item_id, nodes, relations, forward = r.values(*PATH_COLUMNS)
             if item_id is None:  # nothing missing, no path at all
                 continue
             path_nodes = []
