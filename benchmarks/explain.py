@@ -1,13 +1,16 @@
 """Explained recommendations on ml100k: latency, throughput, faithfulness, vector retrieval.
 
-    python benchmarks/explain.py [--requests 1000] [--checkpoint runs/explain] [--skip-neo4j]
+    python benchmarks/explain.py [--requests 1000] [--repeats 3] [--checkpoint runs/explain]
+                                 [--skip-neo4j]
 
 One run, one trained model (loaded from ``--checkpoint`` when it fits the graph, else trained
 and saved there), both stores side by side:
-- ``recommend(k=20, explain=True)`` latency over random users: p50/p95/p99, split into scoring
-  (``explain=False``), path retrieval (``candidate_paths``) and ranking (the rest);
+- ``recommend(k=20, explain=True)`` latency over random users after untimed warm-up requests,
+  served with one torch thread: p50/p95/p99, split into scoring (``explain=False``), path
+  retrieval (``candidate_paths``) and ranking (the rest); medians over repeats;
 - offline throughput of ``recommend_batch`` (users per second);
-- Fidelity@20 (share of recommended items with a path) and path diversity over all users;
+- Fidelity@20 (share of recommended items with a path; over all users and over users with
+  train interactions) and path diversity over all users;
 - the deletion test: removing the edges of an item's top-ranked path vs a random path of the
   same item, rebuilding the model's graph and re-scoring; mean score drops and their ratio;
 - Neo4j's vector index (``db.index.vector.queryNodes``) recall@20 against exact cosine top-20.
@@ -23,6 +26,7 @@ import random
 import statistics
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -74,12 +78,29 @@ def percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": round(q[0], 2), "p95": round(q[1], 2), "p99": round(q[2], 2)}
 
 
-def latency(rec: Recommender, users: list[str], warmup: list[str]) -> dict:
-    """Per request: scoring alone, retrieval alone, then the whole explained request. The
-    ``warmup`` requests before (other draws) fill caches, query plans and the server's JIT and
-    are not timed."""
+def latency(rec: Recommender, users: list[str], warmup: list[str], repeats: int) -> dict:
+    """:func:`latency_once` ``repeats`` times over the same requests; every figure is the
+    median over the repeats (each repeat's percentiles are kept under ``"repeats"``)."""
     for user in warmup:
         rec.recommend(user, k=K)
+    runs = [latency_once(rec, users) for _ in range(repeats)]
+
+    def median(get: Callable[[dict], float]) -> float:
+        return round(statistics.median(get(run) for run in runs), 2)
+
+    parts = ("scoring", "path_retrieval", "ranking")
+    quantiles = ("p50", "p95", "p99")
+    return {
+        **{q: median(lambda run, q=q: run[q]) for q in quantiles},
+        **{p: {q: median(lambda run, p=p, q=q: run[p][q]) for q in quantiles} for p in parts},
+        "requests": len(users),
+        "warmup_requests": len(warmup),
+        "repeats": [{q: run[q] for q in quantiles} for run in runs],
+    }
+
+
+def latency_once(rec: Recommender, users: list[str]) -> dict:
+    """Per request: scoring alone, retrieval alone, then the whole explained request."""
     total, scoring, retrieval = [], [], []
     for user in users:
         t0 = time.perf_counter()
@@ -98,8 +119,6 @@ def latency(rec: Recommender, users: list[str], warmup: list[str]) -> dict:
         "scoring": percentiles(scoring),
         "path_retrieval": percentiles(retrieval),
         "ranking": percentiles(ranking),
-        "requests": len(users),
-        "warmup_requests": len(warmup),
     }
 
 
@@ -220,6 +239,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--requests", type=int, default=1000)
     ap.add_argument("--warmup", type=int, default=100, help="untimed requests before timing")
+    ap.add_argument("--repeats", type=int, default=3, help="latency runs; medians are reported")
     ap.add_argument("--checkpoint", type=Path, default=Path("runs/explain"))
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--deletion-users", type=int, default=150)
@@ -255,7 +275,7 @@ def main() -> None:
         "paths_considered": rec.paths_considered,
         "paths_per_item": rec.paths_per_item,
     }
-    result["latency_ms"] = {"embedded": latency(rec, requests, warmup)}
+    result["latency_ms"] = {"embedded": latency(rec, requests, warmup, args.repeats)}
     result["throughput_users_per_s"] = {"embedded": throughput(rec, all_users)}
     result.update(fidelity_and_diversity(rec, all_users))
     result["deletion"] = deletion_test(rec, graph, rng.sample(all_users, args.deletion_users), 3, args.seed)
@@ -268,7 +288,7 @@ def main() -> None:
             served = Recommender(rec.model, neo4j)
             same = [served.recommend(u, k=K) == rec.recommend(u, k=K) for u in all_users[:50]]
             result["stores_agree_on_50_users"] = all(same)
-            result["latency_ms"]["neo4j"] = latency(served, requests, warmup)
+            result["latency_ms"]["neo4j"] = latency(served, requests, warmup, args.repeats)
             result["throughput_users_per_s"]["neo4j"] = throughput(served, all_users)
             result["vector_index"] = vector_recall(rec, neo4j, all_users)
             result["versions"] = versions("torch", "torch-geometric", "neo4j", driver=neo4j.driver)
