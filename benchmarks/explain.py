@@ -26,7 +26,6 @@ import random
 import statistics
 import time
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -78,21 +77,23 @@ def percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": round(q[0], 2), "p95": round(q[1], 2), "p99": round(q[2], 2)}
 
 
+PARTS = ("scoring", "path_retrieval", "ranking")
+
+
 def latency(rec: Recommender, users: list[str], warmup: list[str], repeats: int) -> dict:
     """:func:`latency_once` ``repeats`` times over the same requests; every figure is the
     median over the repeats (each repeat's percentiles are kept under ``"repeats"``)."""
     for user in warmup:
         rec.recommend(user, k=K)
     runs = [latency_once(rec, users) for _ in range(repeats)]
-
-    def median(get: Callable[[dict], float]) -> float:
-        return round(statistics.median(get(run) for run in runs), 2)
-
-    parts = ("scoring", "path_retrieval", "ranking")
     quantiles = ("p50", "p95", "p99")
+
+    def median(rows: list[dict]) -> dict[str, float]:
+        return {q: round(statistics.median(row[q] for row in rows), 2) for q in quantiles}
+
     return {
-        **{q: median(lambda run, q=q: run[q]) for q in quantiles},
-        **{p: {q: median(lambda run, p=p, q=q: run[p][q]) for q in quantiles} for p in parts},
+        **median(runs),
+        **{part: median([run[part] for run in runs]) for part in PARTS},
         "requests": len(users),
         "warmup_requests": len(warmup),
         "repeats": [{q: run[q] for q in quantiles} for run in runs],

@@ -185,8 +185,11 @@ class Recommender:
                 for i, g in zip(top.indices[row].tolist(), top.values[row].tolist())
                 if g > masked
             ]
-            ids = [item_ids[i] for i, _ in chosen]
-            explanations = self._explain(user_id, ids) if explain and ids else {}
+            rows = [i for i, _ in chosen]
+            ids = [item_ids[i] for i in rows]
+            explanations = {}
+            if explain and ids:
+                explanations = self._explain(user_id, int(users[row]), ids, rows)
             result[user_id] = [
                 Recommendation(
                     rank=rank,
@@ -224,39 +227,36 @@ class Recommender:
 
     def explain(self, user_id: str, item_id: str) -> Explanation:
         """The explanation of any item for a user, recommended or not."""
-        self._users([user_id])
-        self.snapshot.index_of("item", [item_id])
-        return self._explain(user_id, [item_id])[item_id]
+        user = int(self._users([user_id])[0])
+        rows = self.snapshot.index_of("item", [item_id]).tolist()
+        return self._explain(user_id, user, [item_id], rows)[item_id]
 
     def _attention(
-        self, user_id: str, item_ids: list[str]
+        self, user: int, item_ids: list[str], rows: list[int]
     ) -> tuple[dict[str, float], dict[str, float]]:
         """The user's attention per item relation and alpha per item (uniform / 1 when the model
-        has no attention)."""
+        has no attention); ``user`` and ``rows`` index the snapshot."""
         score_parts = getattr(self.model, "score_parts", None)
         if score_parts is None:
             return {}, dict.fromkeys(item_ids, 1.0)
         with torch.no_grad():
-            parts = score_parts(
-                self._encoded, self._users([user_id]), self.snapshot.index_of("item", item_ids)
-            )
+            parts = score_parts(self._encoded, torch.tensor([user]), torch.tensor(rows))
         names = self.model.relation_names
         attention = dict(zip(names, parts.relation_attention[0].tolist()))
         return attention, dict(zip(item_ids, parts.alpha[0].tolist()))
 
-    def _anchors(self, user_id: str, item_ids: list[str]) -> dict[str, list[str]]:
+    def _anchors(self, user: int, item_ids: list[str], rows: list[int]) -> dict[str, list[str]]:
         """For each item, the ``anchors_per_item`` liked (train) items whose paths to it weigh
         most (:meth:`PathRanker.anchors`): the first steps worth explaining with."""
-        liked = self._liked[int(self._users([user_id])[0])].tolist()
-        rows = self.snapshot.index_of("item", item_ids).tolist()
+        liked = self._liked[user].tolist()
         names = self.snapshot.node_ids["item"]
         chosen = self._ranker.anchors(liked, rows, self.anchors_per_item)
         return {i: [names[a] for a in anchors] for i, anchors in zip(item_ids, chosen)}
 
-    def _peers(self, user_id: str) -> list[str]:
+    def _peers(self, user: int) -> list[str]:
         """The ``peers`` other users whose paths weigh most (:meth:`PathRanker.peers`)."""
         names = self.snapshot.node_ids["user"]
-        return [names[v] for v in self._ranker.peers(int(self._users([user_id])[0]), self.peers)]
+        return [names[v] for v in self._ranker.peers(user, self.peers)]
 
     def candidate_paths(self, user_id: str, item_ids: list[str]) -> dict[str, list[GraphPath]]:
         """The paths the explanations are chosen from: at most ``paths_considered`` per item,
@@ -266,9 +266,18 @@ class Recommender:
         liked item, and those still without one with no restriction at all (further round
         trips, only for those items: rare, and the last only for users with few
         interactions)."""
-        peers = self._peers(user_id)
+        user = int(self._users([user_id])[0])
+        rows = self.snapshot.index_of("item", item_ids).tolist()
+        return self._candidate_paths(user_id, user, item_ids, rows)
+
+    def _candidate_paths(
+        self, user_id: str, user: int, item_ids: list[str], rows: list[int]
+    ) -> dict[str, list[GraphPath]]:
+        """:meth:`candidate_paths` for ids already resolved to snapshot rows."""
+        peers = self._peers(user)
+        anchors = self._anchors(user, item_ids, rows)
         restrictions = (
-            {"via": self._anchors(user_id, item_ids), "peers": peers, "relations": self._relations},
+            {"via": anchors, "peers": peers, "relations": self._relations},
             {"peers": peers, "relations": self._relations},  # any liked item as first step
             {},  # any path at all
         )
@@ -283,9 +292,12 @@ class Recommender:
                 break
         return {i: found[i] for i in item_ids}
 
-    def _explain(self, user_id: str, item_ids: list[str]) -> dict[str, Explanation]:
-        found = self.candidate_paths(user_id, item_ids)
-        attention, alphas = self._attention(user_id, item_ids)
+    def _explain(
+        self, user_id: str, user: int, item_ids: list[str], rows: list[int]
+    ) -> dict[str, Explanation]:
+        """Explanations of ``item_ids`` (snapshot ``rows``) for ``user_id`` (row ``user``)."""
+        found = self._candidate_paths(user_id, user, item_ids, rows)
+        attention, alphas = self._attention(user, item_ids, rows)
         weighed = self._ranker.weigh(user_id, found, attention, alphas)
         explanations = {}
         for item_id in item_ids:

@@ -76,18 +76,19 @@ def test_restricted_candidates_keep_the_heaviest_path(memory_store):
     rec.peers = 3
     users = rec.snapshot.node_ids["user"]
     compared = 0
-    for user in users:
-        peers = set(rec._peers(user))
+    for row, user in enumerate(users):
+        peers = set(rec._peers(row))
         assert len(peers) == 3 and user not in peers
         for r in rec.recommend(user, k=6):
-            via = rec._anchors(user, [r.item_id])
+            item_rows = rec.snapshot.index_of("item", [r.item_id]).tolist()
+            via = rec._anchors(row, [r.item_id], item_rows)
             middles = {p.path.nodes[2] for p in r.explanation.paths if len(p.path) == 3}
             if any(m.label.value == "User" and m.id not in peers for m in middles):
                 assert memory_store.paths(user, [r.item_id], via=via, peers=sorted(peers)) == {r.item_id: []}
             every = memory_store.paths(user, [r.item_id], via=via, limit=10_000)[r.item_id]
             if not every:
                 continue
-            attention, alpha = rec._attention(user, [r.item_id])
+            attention, alpha = rec._attention(row, [r.item_id], item_rows)
             weights = rec._ranker.weigh(user, {r.item_id: every}, attention, alpha)[r.item_id]
             top = every[max(range(len(every)), key=weights.__getitem__)]
             if len(top) == 3 and top.nodes[2].label.value == "User" and top.nodes[2].id not in peers:
