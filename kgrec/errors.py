@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+#: The longest rendering of a value that an error message quotes.
+SHOWN_MAX = 80
+
+
+def shown(value: object, limit: int = SHOWN_MAX) -> str:
+    """``repr(value)`` cut to ``limit`` characters, saying how long it was: an error message
+    names the bad value without echoing a 10 MB field."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f"{len(value):,} characters" if isinstance(value, str) else f"{len(text):,} characters as repr"
+    return f"{text[:limit]}... ({size})"
+
 
 class KgrecError(Exception):
     """Base class of all kgrec errors."""
@@ -15,9 +28,9 @@ class UnknownIdError(KgrecError, KeyError):
     """A referenced user, item or entity id does not exist in the store."""
 
     def __init__(self, label: str, ids: list[str]) -> None:
-        shown = ", ".join(repr(i) for i in ids[:10])
+        listed = ", ".join(shown(i) for i in ids[:10])
         more = f" (and {len(ids) - 10} more)" if len(ids) > 10 else ""
-        super().__init__(f"unknown {label} id(s): {shown}{more}")
+        super().__init__(f"unknown {label} id(s): {listed}{more}")
         self.label = label
         self.ids = ids
 
@@ -42,3 +55,13 @@ class DataFormatError(KgrecError, ValueError):
 
 class StoreMismatchError(KgrecError):
     """A store does not hold the graph a model or checkpoint was built from."""
+
+
+class StoreUnavailableError(KgrecError):
+    """The graph store cannot be reached or refused the credentials (server down, timeout,
+    authentication). The message names the store's address."""
+
+
+class CheckpointError(KgrecError):
+    """A checkpoint is missing, corrupt, edited or was saved for another graph. The message
+    names the file and, where known, the field."""
