@@ -1,14 +1,16 @@
 """ml100k benchmark: every model and ablation, several seeds, test metrics and top-20 files.
 
     python benchmarks/ml100k.py [--models ...] [--seeds 2020 2021 2022] [--epochs 150]
-        [--patience 15] [--jobs 2] [--threads 1]
+        [--patience 15] [--jobs 2] [--threads 1] [--results-dir benchmarks/results]
 
-Loads MovieLens-100k, the DBpedia KG and the benchmark split with
-``kgrec.loaders.load_movielens100k`` into a MemoryGraphStore and trains every (model, seed)
-with early stopping on valid NDCG@20 under one rule for all models (``--epochs`` and
-``--patience``); only the learning rate, loss and batch size are per model (picked on valid,
-see ``MODELS``). Writes ``benchmarks/results/ml100k.json`` and the test top-20 lists
-``benchmarks/results/ml100k_<model>_seed<seed>.tsv``, and re-scores every list with
+Loads MovieLens-100k, the DBpedia KG (its rejected wrong links dropped) and the benchmark
+split with ``kgrec.loaders.load_movielens100k`` into a MemoryGraphStore and trains every
+(model, seed) with early stopping on valid NDCG@20 under one rule for all models (``--epochs``
+and ``--patience``); only the learning rate, loss and batch size are per model (picked on
+valid, see ``MODELS``); EASE, fitted in closed form, takes its lambda from ``EASE_L2`` by valid
+NDCG@20. Writes ``RESULTS_DIR/ml100k.json``, the test top-20 lists
+``RESULTS_DIR/ml100k_<model>_seed<seed>.tsv`` and each run's valid curve
+(``RESULTS_DIR/curves/ml100k_<model>_seed<seed>/history.json``), and re-scores every list with
 ``../shared/benchmarks/referee.py``: the run fails if the referee disagrees with a figure.
 
 Runs go to ``--jobs`` worker processes of ``--threads`` torch threads each: on a shared
@@ -37,9 +39,13 @@ import torch_geometric
 from kgrec import MemoryGraphStore
 from kgrec.graph.snapshot import Snapshot
 from kgrec.loaders import load_movielens100k
-from kgrec.models import KGRecModel, LightGCNRanker, MatrixFactorization, Popularity, RankingModel, training_graph
+from kgrec.models import (
+    EASE, KGRecModel, LightGCNRanker, MatrixFactorization, Popularity, RankingModel, training_graph,
+)
 from kgrec.text import EmbeddingCache, TextEncoder, node_text_vectors
-from kgrec.train import KGREC_TRAINING, Trainer, TrainConfig, metrics_table, seed_everything, write_top_k
+from kgrec.train import (
+    KGREC_TRAINING, RankingEvaluator, Trainer, TrainConfig, metrics_table, seed_everything, write_top_k,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -53,11 +59,29 @@ KGREC_TRAIN = KGREC_TRAINING
 KGREC_MODEL = dict(channels=64, num_layers=2, temperature=0.4)
 #: Baselines: BPR, one negative, lr picked on valid.
 BPR_TRAIN = dict(loss="bpr", num_negatives=1, batch_size=2048, lr=5e-3, l2=1e-4)
+#: EASE's lambda is picked on valid NDCG@20 from this grid, in every run.
+EASE_L2 = (50.0, 100.0, 200.0, 500.0, 1000.0)
 
 Text = dict[str, "torch.Tensor | None"]
+
+
+def ease_on_valid(snapshot: Snapshot, text: Text) -> EASE:
+    """The EASE model of the :data:`EASE_L2` grid with the best valid NDCG@20 (test unread)."""
+    graph = training_graph(snapshot)
+    evaluator = RankingEvaluator(
+        snapshot.interactions, graph["user"].num_nodes, graph["item"].num_nodes
+    )
+    models = {l2: EASE(graph, l2=l2) for l2 in EASE_L2}
+    valid = {l2: evaluator.evaluate(model, "valid")["ndcg@20"] for l2, model in models.items()}
+    best = max(valid, key=valid.get)
+    log.info("EASE valid ndcg@20 by l2: %s; picked l2 %g",
+             ", ".join(f"{l2:g}: {v:.4f}" for l2, v in valid.items()), best)
+    return models[best]
+
 # name -> (builds the model from (snapshot, text vectors), TrainConfig fields of this model)
 MODELS: dict[str, tuple[Callable[[Snapshot, Text], RankingModel], dict[str, Any]]] = {
     "popularity": (lambda snap, text: Popularity(training_graph(snap)), {}),
+    "ease": (ease_on_valid, {}),
     "bpr-mf": (lambda snap, text: MatrixFactorization(training_graph(snap), channels=64), BPR_TRAIN),
     "lightgcn": (
         lambda snap, text: LightGCNRanker(training_graph(snap), channels=64, num_layers=3),
@@ -96,29 +120,35 @@ def run(name: str, seed: int) -> dict[str, Any]:
     """Train and test one model with one seed (in a worker process)."""
     torch.set_num_threads(_DATA["threads"])
     snapshot, text, config = _DATA["snapshot"], _DATA["text"], _DATA["config"]
+    results_dir = _DATA["results_dir"]
     build, overrides = MODELS[name]
     seed_everything(seed)
     start = time.perf_counter()
     model = build(snapshot, text)
     trainer = Trainer(model, snapshot, TrainConfig(**{**vars(config), **overrides, "seed": seed}))
-    result = trainer.fit(RESULTS / "curves" / f"ml100k_{name}_seed{seed}")
+    curves = results_dir / "curves" / f"ml100k_{name}_seed{seed}"
+    result = trainer.fit(curves)
+    curves.mkdir(parents=True, exist_ok=True)
+    (curves / "history.json").write_text(json.dumps(result.history))
     evaluator = trainer.evaluator
     test = evaluator.evaluate(model, "test")
     test["ndcg@20_cold"] = evaluator.evaluate(model, "test", cold_items(snapshot))["ndcg@20"]
     users, top = evaluator.top_k(model, "test", 20)
-    tsv = write_top_k(RESULTS / f"ml100k_{name}_seed{seed}.tsv", snapshot, users, top)
+    tsv = write_top_k(results_dir / f"ml100k_{name}_seed{seed}.tsv", snapshot, users, top)
     log.info("%s seed %d: test ndcg@20 %.4f recall@20 %.4f (best epoch %d)",
              name, seed, test["ndcg@20"], test["recall@20"], result.best_epoch)
     return {
         "seed": seed,
         **{k: v for k, v in test.items() if k != "users"},
         "valid_ndcg@20": result.best_valid.get("ndcg@20", float("nan")),
+        "valid_recall@20": result.best_valid.get("recall@20", float("nan")),
+        "hparams": model.hparams(),
         "s_per_epoch": result.seconds_per_epoch,
         "epochs_run": len(result.history),
         "epochs_to_best": result.best_epoch,
         "wall_s": time.perf_counter() - start,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "top20": str(tsv.relative_to(ROOT)),
+        "top20": str(tsv.relative_to(ROOT) if tsv.is_relative_to(ROOT) else tsv),
     }
 
 
@@ -141,7 +171,7 @@ def referee_check(split: Path, runs: dict[str, list[dict[str, Any]]]) -> None:
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in ("recall@10", "ndcg@10", "recall@20", "ndcg@20", "precision@20", "hit@20",
-                "mrr@20", "ndcg@20_cold", "valid_ndcg@20"):
+                "mrr@20", "ndcg@20_cold", "valid_ndcg@20", "valid_recall@20"):
         values = [r[key] for r in runs]
         out[key] = {"mean": statistics.mean(values), "std": statistics.pstdev(values)}
     for key in ("s_per_epoch", "epochs_to_best", "epochs_run", "wall_s", "peak_rss_mb"):
@@ -162,7 +192,9 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "kgrec")
-    ap.add_argument("--out", type=Path, default=RESULTS / "ml100k.json")
+    ap.add_argument("--results-dir", type=Path, default=RESULTS,
+                    help="where the top-20 files and curves go")
+    ap.add_argument("--out", type=Path, default=None, help="default: RESULTS_DIR/ml100k.json")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(processName)s %(name)s %(message)s")
     logging.getLogger("kgrec.train.trainer").setLevel(logging.WARNING)
@@ -175,7 +207,8 @@ def main() -> None:
     snapshot = store.snapshot()
     text = node_text_vectors(snapshot, EmbeddingCache(TextEncoder(), args.cache_dir))
     config = TrainConfig(epochs=args.epochs, patience=args.patience, progress=False)
-    _DATA.update(snapshot=snapshot, text=text, config=config, threads=args.threads)
+    _DATA.update(snapshot=snapshot, text=text, config=config, threads=args.threads,
+                 results_dir=args.results_dir)
 
     # Slowest first, so the two workers finish together.
     order = sorted(args.models, key=lambda n: (not n.startswith(KGREC), n != "lightgcn"))
@@ -195,6 +228,7 @@ def main() -> None:
                         f"at most {args.epochs} epochs, best weights restored (every model)",
             "train": {name: {**vars(config), **MODELS[name][1]} for name in args.models},
             "kgrec_model": KGREC_MODEL,
+            "ease_l2_grid": EASE_L2,
             "seeds": args.seeds,
             "cold": "ndcg@20_cold: test items with < 5 train interactions as the only relevant ones",
             "referee": "every top-20 file re-scored with ../shared/benchmarks/referee.py, |diff| <= 1e-6",
@@ -207,8 +241,9 @@ def main() -> None:
                     "torch": torch.__version__, "torch_geometric": torch_geometric.__version__},
         "wall_minutes": (time.perf_counter() - started) / 60,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=1))
+    out = args.out or args.results_dir / "ml100k.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1))
     print(metrics_table(
         {n: {k: v["mean"] for k, v in m.items() if isinstance(v, dict)} for n, m in results["models"].items()},
         ("recall@10", "ndcg@10", "recall@20", "ndcg@20", "ndcg@20_cold"),

@@ -2,6 +2,8 @@
 # Local Neo4j 5.26 Community test server without Docker: an embedded
 # server (neo4j-launcher/Launcher.java) run from Maven Central jars.
 # Usage: neo4j.sh start | stop [--keep-data] | status | restart
+# Auth is off; KGREC_NEO4J_PASSWORD=<8+ characters> at start turns it on, with that password
+# for user neo4j (set on the first start of a data directory; restart keeps it).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

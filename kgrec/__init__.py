@@ -7,10 +7,13 @@ The public API is small: the graph stores and the records they take, the loaders
 import logging
 
 from kgrec.errors import (
+    CheckpointError,
+    DataFileNotFoundError,
     DataFormatError,
     InvalidNameError,
     InvalidValueError,
     KgrecError,
+    StoreUnavailableError,
     UnknownIdError,
 )
 from kgrec import loaders
@@ -30,9 +33,12 @@ from kgrec.train import TrainConfig, Trainer
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
+#: The package version, written only here: pyproject.toml reads it at build time.
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckpointError",
+    "DataFileNotFoundError",
     "DataFormatError",
     "GraphStore",
     "Interaction",
@@ -45,6 +51,7 @@ __all__ = [
     "NodeRecord",
     "Recommender",
     "Snapshot",
+    "StoreUnavailableError",
     "TrainConfig",
     "Trainer",
     "Triple",

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 import typer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+from kgrec import MemoryGraphStore, Neo4jGraphStore, __version__
+from kgrec.errors import KgrecError
+from kgrec.graph import GraphStore
+from kgrec.graph.schema import DEFAULT_NAMESPACE
+from kgrec.loaders._io import find_file
 
-DATA = Path(os.environ.get("KGREC_DATA", "../shared/data"))
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+log = logging.getLogger(__name__)
+
+DATA_ENV = "KGREC_DATA"
+#: The files ``load_movielens100k`` reads from the ml-100k folder when given a split file, and
+#: from the DBpedia KG folder (found there or one folder below, as the loader finds them).
+MOVIELENS_FILES = ("u.genre", "u.user", "u.item")
+KG_FILES = ("ml100k_item2dbpedia.tsv", "entities.tsv", "triples.tsv")
 
 
 class StoreKind(str, Enum):
@@ -20,20 +31,64 @@ class StoreKind(str, Enum):
     neo4j = "neo4j"
 
 
-def _open_store(kind: StoreKind, uri: str | None, user: str, password: str | None):
-    from kgrec import MemoryGraphStore, Neo4jGraphStore
+@dataclass(frozen=True)
+class DemoInputs:
+    """The demo's inputs, each checked to exist."""
 
-    if kind is StoreKind.memory:
-        return MemoryGraphStore()
-    if not uri:
-        raise typer.BadParameter("--store neo4j needs --neo4j-uri (or NEO4J_URI)")
-    store = Neo4jGraphStore.connect(uri, auth=(user, password) if password else None)
-    store.clear()
-    return store
+    movielens: Path
+    kg: Path
+    split: Path
+
+
+def checkout_data_dir() -> Path | None:
+    """``shared/data`` beside the repository when kgrec runs from a source checkout (this
+    module's package folder sits next to pyproject.toml), else None: an installed kgrec has
+    no default data folder."""
+    root = Path(__file__).resolve().parents[1]
+    return root.parent / "shared" / "data" if (root / "pyproject.toml").is_file() else None
+
+
+def demo_inputs(data_dir: Path | None, split_file: Path | None) -> DemoInputs:
+    """Check that every input of the demo exists; a missing one raises :class:`typer.BadParameter`
+    naming it and the option (or environment variable) that sets it."""
+    data_dir = data_dir or checkout_data_dir()
+    where = f"give it with --data-dir or the {DATA_ENV} environment variable"
+    if data_dir is None:
+        raise typer.BadParameter(f"no data folder: {where}", param_hint="--data-dir")
+    if not data_dir.is_dir():
+        raise typer.BadParameter(f"data folder {data_dir} not found: {where}", param_hint="--data-dir")
+    inputs = DemoInputs(
+        movielens=data_dir / "movielens-100k",
+        kg=data_dir / "movielens-dbpedia-kg",
+        split=split_file or data_dir.parent / "benchmarks" / "ml100k" / "split.tsv",
+    )
+    needed = [inputs.movielens / name for name in MOVIELENS_FILES] + [inputs.kg]
+    missing = [path for path in needed if not path.exists()]
+    if missing:
+        raise typer.BadParameter(f"{missing[0]} not found in the data folder", param_hint="--data-dir")
+    try:
+        for name in KG_FILES:
+            find_file(inputs.kg, name)
+    except KgrecError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--data-dir") from None
+    if not inputs.split.is_file():
+        raise typer.BadParameter(f"split file {inputs.split} not found", param_hint="--split-file")
+    return inputs
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kgrec {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
-def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="debug logging")) -> None:
+def main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="debug logging"),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="print kgrec's version and exit"
+    ),
+) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -42,37 +97,88 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="debug logg
 
 @app.command()
 def demo(
-    data_dir: Path = typer.Option(DATA, help="folder with movielens-100k/ and movielens-dbpedia-kg/"),
-    split_file: Path = typer.Option(None, help="benchmark split (default: DATA/../benchmarks/ml100k/split.tsv)"),
+    data_dir: Path = typer.Option(
+        None,
+        envvar=DATA_ENV,
+        show_default=False,
+        help="folder with movielens-100k/ and movielens-dbpedia-kg/ (default: when kgrec runs "
+        "from a source checkout, shared/data beside the repository; else required)",
+    ),
+    split_file: Path = typer.Option(
+        None,
+        show_default=False,
+        help="benchmark split (default: benchmarks/ml100k/split.tsv beside the data folder)",
+    ),
     store: StoreKind = typer.Option(StoreKind.memory, help="graph store: embedded or a Neo4j server"),
     neo4j_uri: str = typer.Option(None, envvar="NEO4J_URI"),
     neo4j_user: str = typer.Option("neo4j", envvar="NEO4J_USER"),
     neo4j_password: str = typer.Option(None, envvar="NEO4J_PASSWORD"),
+    neo4j_database: str = typer.Option(
+        None, envvar="NEO4J_DATABASE", show_default=False, help="Neo4j database (default: the server's)"
+    ),
+    namespace: str = typer.Option(
+        DEFAULT_NAMESPACE,
+        help="label prefix of kgrec's Neo4j nodes (KgrecUser, KgrecItem, KgrecEntity), so kgrec "
+        "shares a database with other data; '' for plain User/Item/Entity",
+    ),
+    replace: bool = typer.Option(
+        False,
+        "--replace",
+        help="delete every node of the kgrec namespace NS (--namespace) in database DB "
+        "(--neo4j-database) before loading (other data is never touched)",
+    ),
     epochs: int = typer.Option(30, min=1, help="training epochs (early stopping on valid NDCG@20)"),
     user: str = typer.Option("1", help="the user to recommend for"),
     k: int = typer.Option(10, min=1),
     out: Path = typer.Option(Path("runs/demo"), help="checkpoint, curves and explanation HTML"),
 ) -> None:
-    """Load MovieLens-100k with its DBpedia KG, train kgrec, print explained top-k items."""
+    """Load MovieLens-100k with its DBpedia KG, train kgrec, print explained top-k items.
+
+    Checks every input before opening the store. Loads upsert; only --replace deletes.
+    """
+    if store is StoreKind.neo4j and not neo4j_uri:
+        raise typer.BadParameter("--store neo4j needs --neo4j-uri (or NEO4J_URI)", param_hint="--neo4j-uri")
+    if replace and store is not StoreKind.neo4j:
+        raise typer.BadParameter("--replace applies to --store neo4j only", param_hint="--replace")
+    inputs = demo_inputs(data_dir, split_file)
+    try:
+        if store is StoreKind.memory:
+            graph_store: GraphStore = MemoryGraphStore()
+        else:
+            auth = (neo4j_user, neo4j_password) if neo4j_password else None
+            graph_store = Neo4jGraphStore.connect(
+                neo4j_uri, auth=auth, database=neo4j_database, namespace=namespace
+            )
+        try:
+            if replace:
+                where = f"database {neo4j_database}" if neo4j_database else "the default database"
+                log.info("--replace: deleting the nodes of namespace %r in %s", namespace, where)
+                graph_store.clear()
+            _run_demo(graph_store, store, inputs, epochs, user, k, out)
+        finally:
+            graph_store.close()
+    except KgrecError as exc:
+        log.debug("demo failed", exc_info=True)
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _run_demo(
+    graph_store: GraphStore, kind: StoreKind, inputs: DemoInputs, epochs: int, user: str, k: int, out: Path
+) -> None:
     from kgrec import Recommender
     from kgrec.loaders import load_movielens100k
     from kgrec.models import KGRecModel, training_graph
     from kgrec.text import EmbeddingCache, TextEncoder, node_text_vectors
     from kgrec.train import KGREC_TRAINING, Trainer, TrainConfig, seed_everything
 
-    split_file = split_file or data_dir.parent / "benchmarks" / "ml100k" / "split.tsv"
-    graph_store = _open_store(store, neo4j_uri, neo4j_user, neo4j_password)
     started = time.perf_counter()
-    report = load_movielens100k(
-        graph_store,
-        data_dir / "movielens-100k",
-        kg_dir=data_dir / "movielens-dbpedia-kg",
-        split_file=split_file,
-    )
+    report = load_movielens100k(graph_store, inputs.movielens, kg_dir=inputs.kg, split_file=inputs.split)
     stats = graph_store.stats()
-    typer.echo(f"\nLoaded into the {store.value} store in {time.perf_counter() - started:.1f}s: {report}")
+    typer.echo(f"\nLoaded into the {kind.value} store in {time.perf_counter() - started:.1f}s: {report}")
     typer.echo("nodes:         " + ", ".join(f"{k} {v:,}" for k, v in stats.nodes.items()))
     typer.echo("relationships: " + ", ".join(f"{k} {v:,}" for k, v in stats.relationships.items()))
+    [profile] = graph_store.get_nodes("User", [user])  # an unknown user fails before training
 
     snapshot = graph_store.snapshot()
     text = node_text_vectors(snapshot, EmbeddingCache(TextEncoder(), Path.home() / ".cache" / "kgrec"))
@@ -89,7 +195,6 @@ def demo(
 
     recommender = Recommender(model, graph_store, snapshot)
     recommender.save(out / "checkpoint", text_model="default")
-    [profile] = graph_store.get_nodes("User", [user])
     typer.echo(f"\nTop {k} for user {user} ({profile.text}):")
     recs = recommender.recommend(user, k=k)
     for r in recs:
@@ -100,7 +205,6 @@ def demo(
         html = recs[0].explanation.save_html(out / "explanation.html")
         typer.echo(f"\nExplanation graph of the first item: {html}")
         typer.echo("The same paths in Neo4j Browser:\n" + recs[0].explanation.browser_cypher())
-    graph_store.close()
 
 
 if __name__ == "__main__":

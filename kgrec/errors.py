@@ -65,3 +65,15 @@ class StoreUnavailableError(KgrecError):
 class CheckpointError(KgrecError):
     """A checkpoint is missing, corrupt, edited or was saved for another graph. The message
     names the file and, where known, the field."""
+
+
+class DataFileNotFoundError(DataFormatError, FileNotFoundError):
+    """A source file or data folder does not exist. Every loader raises this one type for it
+    (a :class:`DataFormatError` and a :class:`FileNotFoundError`), naming the path."""
+
+    def __init__(self, path: object, what: str = "file") -> None:
+        super().__init__(path, f"{what} not found")
+        self.filename = str(path)
+
+    def __str__(self) -> str:  # OSError would render "[Errno None] None: <filename>"
+        return str(self.args[0])

@@ -6,31 +6,77 @@ model's own attention and embeddings rank the reasons.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Collection, Sequence
+from typing import Any
 
 import torch
 
-from kgrec.errors import InvalidValueError, KgrecError, StoreMismatchError, UnknownIdError
+from kgrec.errors import (
+    CheckpointError,
+    InvalidValueError,
+    StoreMismatchError,
+    UnknownIdError,
+    shown,
+)
 from kgrec.explain.explanation import ExplainedPath, Explanation, Recommendation
 from kgrec.explain.ranking import PathRanker, path_view
 from kgrec.explain.sentences import SentenceBuilder
 from kgrec.graph.records import GraphPath, NodeRecord
-from kgrec.graph.snapshot import Snapshot
+from kgrec.graph.schema import Namespace
+from kgrec.graph.snapshot import Snapshot, fingerprint_changes
 from kgrec.graph.store import GraphStore
 from kgrec.models import RankingModel, training_graph
-from kgrec.text import EmbeddingCache, TextEncoder, node_text_vectors
-from kgrec.train.checkpoint import load_checkpoint, save_checkpoint
+from kgrec.train.checkpoint import Checkpoint, read_checkpoint, save_checkpoint
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TEXT_CACHE = Path.home() / ".cache" / "kgrec"
-
 #: ``filters``: item ids to allow, or a predicate on the item's stored record.
 ItemFilter = Collection[str] | Callable[[NodeRecord], bool]
+
+#: The largest value of each count option of :class:`Recommender`.
+MAX_OPTION = 10_000
+
+
+def _check_count(value: object, what: str, low: int = 1) -> int:
+    """``value`` if it is an int from ``low`` to :data:`MAX_OPTION`, else InvalidValueError."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_OPTION:
+        raise InvalidValueError(f"{what} must be an int from {low} to {MAX_OPTION:,}, got {shown(value)}")
+    return value
+
+
+def _check_positive(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidValueError(f"{what} must be a positive int, got {shown(value)}")
+    return value
+
+
+def _check_flag(value: object, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidValueError(f"{what} must be True or False, got {shown(value)}")
+    return value
+
+
+def check_text_model(value: object) -> str | None:
+    """``value`` if it can name a text encoder: ``None`` (no text), ``"default"`` (the packaged
+    all-MiniLM-L6-v2), a Hugging Face model name or an existing local folder; raises
+    :class:`InvalidValueError` otherwise."""
+    if value is None or value == "default":
+        return value
+    if isinstance(value, str) and Path(value).is_dir():
+        return value
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(value)
+    except (HFValidationError, TypeError):
+        raise InvalidValueError(
+            "text_model must be None, 'default', a Hugging Face model name or an existing "
+            f"folder, got {shown(value)}"
+        ) from None
+    return value
 
 
 def _sigmoid(logit: float) -> float:
@@ -67,6 +113,9 @@ class Recommender:
             (see ``peers`` in :meth:`~kgrec.graph.store.GraphStore.paths`: one path per liked
             item and item, through the best peer who shares both).
         paths_considered: paths fetched per item before the model ranks them.
+
+    ``paths_per_item``, ``anchors_per_item`` and ``paths_considered`` are ints from 1 and
+    ``peers`` from 0, all at most :data:`MAX_OPTION`.
     """
 
     def __init__(
@@ -81,6 +130,20 @@ class Recommender:
         peers: int = 20,
         paths_considered: int = 50,
     ) -> None:
+        if not isinstance(model, RankingModel):
+            raise InvalidValueError(f"model must be a RankingModel, got {type(model).__name__}")
+        if not isinstance(store, GraphStore):
+            raise InvalidValueError(f"store must be a GraphStore, got {type(store).__name__}")
+        if snapshot is not None and not isinstance(snapshot, Snapshot):
+            raise InvalidValueError(f"snapshot must be a Snapshot, got {type(snapshot).__name__}")
+        if sentences is not None and not isinstance(sentences, SentenceBuilder):
+            raise InvalidValueError(
+                f"sentences must be a SentenceBuilder, got {type(sentences).__name__}"
+            )
+        self.paths_per_item = _check_count(paths_per_item, "paths_per_item")
+        self.anchors_per_item = _check_count(anchors_per_item, "anchors_per_item")
+        self.peers = _check_count(peers, "peers", low=0)
+        self.paths_considered = _check_count(paths_considered, "paths_considered")
         self.model = model.eval()
         self.store = store
         self.snapshot = snapshot if snapshot is not None else store.snapshot()
@@ -90,10 +153,6 @@ class Recommender:
                 f"has {self.snapshot.num_nodes('user')} and {self.snapshot.num_nodes('item')}"
             )
         self.sentences = sentences or SentenceBuilder()
-        self.paths_per_item = paths_per_item
-        self.anchors_per_item = anchors_per_item
-        self.peers = peers
-        self.paths_considered = paths_considered
         with torch.no_grad():
             self._encoded = model.encode()
             self.node_embeddings: dict[str, torch.Tensor] = model.node_embeddings()
@@ -110,8 +169,12 @@ class Recommender:
 
     # -- scoring --------------------------------------------------------------------------------
     def _users(self, user_ids: Sequence[str]) -> torch.Tensor:
-        if isinstance(user_ids, str) or not all(isinstance(u, str) for u in user_ids):
-            raise InvalidValueError("user ids must be strings")
+        if (
+            isinstance(user_ids, (str, bytes, Mapping))
+            or not isinstance(user_ids, Sequence)
+            or not all(isinstance(u, str) for u in user_ids)
+        ):
+            raise InvalidValueError(f"user_ids must be a sequence of id strings, got {shown(user_ids)}")
         return self.snapshot.index_of("user", list(user_ids))
 
     def _allowed(self, filters: ItemFilter | None) -> torch.Tensor | None:
@@ -119,13 +182,21 @@ class Recommender:
             return None
         ids = self.snapshot.node_ids["item"]
         if callable(filters):
-            return torch.tensor([bool(filters(self._items[i])) for i in ids])
-        if isinstance(filters, str):
-            raise InvalidValueError("filters must be a collection of item ids or a predicate")
+            return torch.tensor([bool(filters(self._items[i])) for i in ids], dtype=torch.bool)
+        if (
+            isinstance(filters, (str, bytes, Mapping))
+            or not isinstance(filters, Collection)
+            or not all(isinstance(i, str) for i in filters)
+        ):
+            raise InvalidValueError(
+                "filters must be a collection of item id strings or a predicate on an item's "
+                f"NodeRecord, got {type(filters).__name__} {shown(filters)}"
+            )
         unknown = sorted(set(filters) - set(ids))
         if unknown:
             raise UnknownIdError("item", unknown)
-        return torch.tensor([i in filters for i in ids])
+        allowed = set(filters)
+        return torch.tensor([i in allowed for i in ids], dtype=torch.bool)
 
     @torch.no_grad()
     def logits(self, user_ids: Sequence[str]) -> torch.Tensor:
@@ -146,11 +217,13 @@ class Recommender:
 
         ``exclude_seen`` drops items the user already interacted with (any split); ``filters``
         restricts the candidates; ``candidates=n`` scores only the ``n`` items nearest to the
-        user in the store's vector index (see :meth:`publish_embeddings`). Raises :class:`UnknownIdError` for an unknown user and
-        :class:`InvalidValueError` for ``k <= 0``.
+        user in the store's vector index (see :meth:`publish_embeddings`). Raises
+        :class:`UnknownIdError` for an unknown user or filter item and
+        :class:`InvalidValueError`, naming the argument, for a value of the wrong type or range
+        (``k <= 0``, ``filters=123``).
         """
         if not isinstance(user_id, str):
-            raise InvalidValueError(f"user_id must be a string, got {user_id!r}")
+            raise InvalidValueError(f"user_id must be a string, got {shown(user_id)}")
         return self.recommend_batch([user_id], k, exclude_seen, filters, explain, candidates)[user_id]
 
     def recommend_batch(
@@ -162,16 +235,22 @@ class Recommender:
         explain: bool = True,
         candidates: int | None = None,
     ) -> dict[str, list[Recommendation]]:
-        """:meth:`recommend` for many users, scored in one pass."""
-        if isinstance(k, bool) or not isinstance(k, int) or k <= 0:
-            raise InvalidValueError(f"k must be a positive int, got {k!r}")
+        """:meth:`recommend` for many users, scored in one pass: ``{user id: recommendations}``
+        (empty for no users)."""
+        _check_positive(k, "k")
+        if candidates is not None:
+            _check_positive(candidates, "candidates")
+        _check_flag(exclude_seen, "exclude_seen")
+        _check_flag(explain, "explain")
         users = self._users(user_ids)
+        allowed = self._allowed(filters)
+        if not user_ids:
+            return {}
         logits = self.logits(user_ids)
         masked = -float("inf")
         if exclude_seen:
             for row, u in enumerate(users.tolist()):
                 logits[row, self._seen[u]] = masked
-        allowed = self._allowed(filters)
         if allowed is not None:
             logits = logits.masked_fill(~allowed, masked)
         if candidates is not None:
@@ -217,8 +296,6 @@ class Recommender:
 
     def _nearest(self, users: torch.Tensor, n: int) -> torch.Tensor:
         """``[B, I]`` mask of the ``n`` items nearest to each user in the store's vector index."""
-        if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
-            raise InvalidValueError(f"candidates must be a positive int, got {n!r}")
         mask = torch.zeros(users.numel(), self.snapshot.num_nodes("item"), dtype=torch.bool)
         for row, u in enumerate(users.tolist()):
             hits = self.store.query_vector_index("Item", self.node_embeddings["user"][u].numpy(), n)
@@ -310,6 +387,7 @@ class Recommender:
                     ExplainedPath(paths[j], w, path_view(paths[j]), self.sentences.sentence(paths[j]))
                     for w, j in self._diverse(ranked, paths)
                 ),
+                getattr(self.store, "namespace", Namespace()),  # Neo4j stores have one
             )
         return explanations
 
@@ -337,56 +415,84 @@ class Recommender:
         self, directory: str | Path, *, text_model: str | None = None, with_kg: bool = True
     ) -> Path:
         """Write the model as ``config.json`` + ``model.safetensors`` with what
-        :meth:`from_checkpoint` needs to rebuild it on a store: the snapshot's fingerprint, the
-        text encoder the node features came from (``None``: no text; ``"default"``: the
-        packaged all-MiniLM-L6-v2) and whether the training graph had the KG."""
+        :meth:`from_checkpoint` needs to rebuild it on a store: the snapshot's fingerprints,
+        whether the training graph had the KG, and ``text_model``, the name of the text encoder
+        the node features came from (``None``, ``"default"`` for the packaged all-MiniLM-L6-v2,
+        a Hugging Face model name or a folder; see :func:`check_text_model`). ``text_model``
+        is metadata: the text vectors themselves are saved with the weights."""
+        text_model = check_text_model(text_model)
+        _check_flag(with_kg, "with_kg")
         graph = training_graph(self.snapshot, with_kg=with_kg)
-        extra = {"snapshot": self.snapshot.fingerprint(), "text_model": text_model, "with_kg": with_kg}
-        return save_checkpoint(self.model, directory, graph, {"serving": extra})
+        serving = {
+            "snapshot": self.snapshot.fingerprints(),
+            "text_model": text_model,
+            "with_kg": with_kg,
+        }
+        return save_checkpoint(self.model, directory, graph, {"serving": serving})
 
     @classmethod
     def from_checkpoint(
-        cls,
-        directory: str | Path,
-        store: GraphStore,
-        *,
-        text_cache: str | Path | None = None,
-        **options: Any,
+        cls, directory: str | Path, store: GraphStore, **options: Any
     ) -> "Recommender":
-        """Load a model saved by :meth:`save` and serve it from ``store``.
+        """Load a model saved by :meth:`save` and serve it from ``store`` (``options`` go to
+        the constructor). The node text vectors come from the checkpoint: no text encoder is
+        loaded.
 
-        Raises :class:`StoreMismatchError` when the store does not hold the graph the model was
-        trained on. Text features are recomputed (through the cache ``text_cache``, default
-        ``~/.cache/kgrec``) with the encoder named in the checkpoint.
+        Raises :class:`~kgrec.errors.CheckpointError`, naming the file and the field, for a
+        missing, corrupt or edited checkpoint, and when ``store`` does not hold the graph the
+        model was trained on (saying which node ids or edges differ).
         """
-        directory = Path(directory)
-        try:
-            serving = json.loads((directory / "config.json").read_text())["serving"]
-        except (OSError, ValueError, KeyError) as exc:
-            raise KgrecError(f"{directory} is not a kgrec serving checkpoint: {exc}") from exc
+        checkpoint = read_checkpoint(directory)
+        serving = _serving(checkpoint)
         snapshot = store.snapshot()
-        if snapshot.fingerprint() != serving["snapshot"]:
-            raise StoreMismatchError(
-                f"the store does not hold the graph the checkpoint {directory} was trained on"
+        changes = fingerprint_changes(serving["snapshot"], snapshot.fingerprints())
+        if changes:
+            raise CheckpointError(
+                f"checkpoint {checkpoint.config_file} was trained on a different graph: "
+                + "; ".join(changes)
             )
-        text = None
-        if serving["text_model"] is not None:
-            name = None if serving["text_model"] == "default" else serving["text_model"]
-            cache = EmbeddingCache(TextEncoder(name), text_cache or DEFAULT_TEXT_CACHE)
-            text = node_text_vectors(snapshot, cache)
-        graph = training_graph(snapshot, text, with_kg=serving["with_kg"])
+        text = checkpoint.model_class.saved_text(checkpoint.state)
         try:
-            model = load_checkpoint(directory, graph)
-        except KgrecError as exc:  # same nodes, other edges
-            raise StoreMismatchError(f"{exc}: the store's edges differ from the checkpoint's") from exc
-        return cls(model, store, snapshot, **options)
+            graph = training_graph(snapshot, text, with_kg=serving["with_kg"])
+        except ValueError as exc:  # text vectors of another size than the node ids
+            raise CheckpointError(f"{checkpoint.weights_file}: {exc}") from None
+        return cls(checkpoint.build(graph), store, snapshot, **options)
 
     def check_store(self, store: GraphStore) -> None:
-        """Raise :class:`StoreMismatchError` unless ``store`` holds the model's graph."""
-        other = store.snapshot()
-        if other.fingerprint() != self.snapshot.fingerprint():
+        """Raise :class:`StoreMismatchError` unless ``store`` holds the model's graph (the same
+        node ids, train interactions and knowledge-graph edges), saying what differs."""
+        changes = fingerprint_changes(self.snapshot.fingerprints(), store.snapshot().fingerprints())
+        if changes:
             raise StoreMismatchError(
-                "the store does not hold the graph the model was trained on "
-                f"(nodes {[other.num_nodes(t) for t in other.node_ids]} vs "
-                f"{[self.snapshot.num_nodes(t) for t in self.snapshot.node_ids]})"
+                "the store does not hold the graph the model was trained on: " + "; ".join(changes)
             )
+
+
+#: The fields of a checkpoint's ``extra.serving``, written by :meth:`Recommender.save`.
+SERVING_FIELDS = ("snapshot", "text_model", "with_kg")
+
+
+def _serving(checkpoint: Checkpoint) -> dict[str, Any]:
+    """The checked ``extra.serving`` section of a checkpoint saved by :meth:`Recommender.save`."""
+    where = f"{checkpoint.config_file}: field extra.serving"
+    serving = checkpoint.extra.get("serving")
+    if serving is None:
+        raise CheckpointError(
+            f"{where} missing: not a kgrec serving checkpoint (Recommender.save writes one)"
+        )
+    if not isinstance(serving, dict) or sorted(serving) != sorted(SERVING_FIELDS):
+        raise CheckpointError(
+            f"{where} must be an object with the fields {list(SERVING_FIELDS)}, got {shown(serving)}"
+        )
+    fingerprints = serving["snapshot"]
+    if not isinstance(fingerprints, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in fingerprints.items()
+    ):
+        raise CheckpointError(f"{where}.snapshot must map strings to strings, got {shown(fingerprints)}")
+    if not isinstance(serving["with_kg"], bool):
+        raise CheckpointError(f"{where}.with_kg must be true or false, got {shown(serving['with_kg'])}")
+    try:
+        check_text_model(serving["text_model"])
+    except InvalidValueError as exc:
+        raise CheckpointError(f"{where}.{exc}") from None
+    return serving

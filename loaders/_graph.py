@@ -7,15 +7,20 @@ upserts, so writing the same data twice changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Mapping, Sequence, TypeVar
+from typing import Callable, Iterable, Iterator, Mapping, ParamSpec, Sequence, TypeVar
 
 from kgrec.graph import GraphStore, Interaction, NodeLabel, NodeRecord, Triple
+
+from ._io import collecting_warnings
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +30,11 @@ class LoadReport:
     ``nodes`` counts distinct ids per label (``"User"``, ``"Item"``, ``"Entity"``);
     ``interactions`` and ``triples`` count distinct rows written; ``skipped`` counts source
     rows left out on purpose (the loader's docstring says which); ``relations`` maps each
-    source relation (predicate IRI, CURIE or numeric id) to the relation name it was stored as.
+    source relation (predicate IRI, CURIE, name or numeric id) to the relation name it was
+    stored as. ``unreferenced`` counts, per label, node-table rows left out because nothing
+    loaded refers to them (``only_referenced``; also counted in ``skipped``). ``warnings``
+    lists what was loaded but looks wrong, e.g. a last line with no line end (a truncated
+    file?), each naming file and line (each is also logged at WARNING).
     """
 
     nodes: Mapping[str, int]
@@ -33,6 +42,8 @@ class LoadReport:
     triples: int
     skipped: int = 0
     relations: Mapping[str, str] = field(default_factory=dict)
+    unreferenced: Mapping[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -49,6 +60,19 @@ class GraphData:
     triple_chunks: Iterable[Sequence[Triple]] = ()
     skipped: int = 0
     relations: dict[str, str] = field(default_factory=dict)
+    unreferenced: dict[str, int] = field(default_factory=dict)
+
+
+def reports_warnings(load: Callable[P, LoadReport]) -> Callable[P, LoadReport]:
+    """Decorate a loader so that its :class:`LoadReport` lists the warnings its files gave."""
+
+    @functools.wraps(load)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> LoadReport:
+        with collecting_warnings() as found:
+            report = load(*args, **kwargs)
+        return dataclasses.replace(report, warnings=(*report.warnings, *found))
+
+    return wrapper
 
 
 def chunked(rows: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -71,7 +95,9 @@ def write_graph(store: GraphStore, data: GraphData, batch_size: int) -> LoadRepo
     }
     interactions = store.upsert_interactions(data.interactions, batch_size)
     triples = sum(store.upsert_triples(chunk, batch_size) for chunk in data.triple_chunks)
-    report = LoadReport(nodes, interactions, triples, data.skipped, dict(data.relations))
+    report = LoadReport(
+        nodes, interactions, triples, data.skipped, dict(data.relations), dict(data.unreferenced)
+    )
     log.info(
         "loaded %s nodes, %d interactions, %d triples (%d rows skipped)",
         nodes,

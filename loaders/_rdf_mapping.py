@@ -12,18 +12,19 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator
 
 from rdflib import RDF, BNode, Literal, URIRef
 from rdflib.term import Node
 
-from kgrec.errors import DataFormatError, InvalidNameError
+from kgrec.errors import SHOWN_MAX, DataFormatError, shown
 from kgrec.graph import Interaction, NodeLabel, NodeRecord, Triple
 from kgrec.graph.records import Scalar
-from kgrec.graph.schema import SPLITS, validate_property_key
+from kgrec.graph.schema import SPLITS
 
 from ._graph import GraphData
-from ._io import checked_relation, local_name
+from ._io import checked_property_key
+from ._relations import RelationMap, RelationNames
 from ._rdf_terms import (
     INTERACTED,
     INTERACTION_BASE,
@@ -48,6 +49,14 @@ _INTERACTION_FIELDS = {
     TIMESTAMP: "timestamp",
     SPLIT: "split",
 }
+
+
+def _iri(term: object) -> str:
+    """``<iri>`` for an error message, cut to :data:`~kgrec.errors.SHOWN_MAX` characters."""
+    text = str(term)
+    if len(text) <= SHOWN_MAX:
+        return f"<{text}>"
+    return f"<{text[:SHOWN_MAX]}...> ({len(text):,} characters)"
 
 
 def _kind(s: Node, p: Node, o: Node) -> str:
@@ -90,8 +99,9 @@ class RdfMapping:
 
     Args:
         path: the file, for error messages.
-        relation_map: predicate IRI -> relation name or property key; ``None`` skips it.
-            Unmapped predicates use their local name.
+        relation_map: predicate IRI -> relation name or property key; ``None`` skips it. A
+            mapping or a function (see :class:`~loaders._relations.RelationNames`); unmapped
+            predicates use :func:`~loaders._relations.default_relation_name` of the IRI.
         text_predicate: literal predicate giving a node's text and name (first one read wins);
             ``kgrec:text`` and ``kgrec:name`` set them exactly and take precedence.
         is_item: decides which IRIs with no kgrec type are items (the rest are entities).
@@ -100,12 +110,12 @@ class RdfMapping:
     def __init__(
         self,
         path: Path,
-        relation_map: Mapping[str, str | None],
+        relation_map: RelationMap | None,
         text_predicate: URIRef,
         is_item: Callable[[str], bool],
     ) -> None:
         self.path = path
-        self.relation_map = {str(k): v for k, v in relation_map.items()}
+        self.names = RelationNames(relation_map)  # predicate -> relation name or property key
         self.text_predicate = text_predicate
         self.is_item = is_item
         self.labels: dict[str, NodeLabel | None] = {}  # node IRI -> label, if typed or minted
@@ -117,9 +127,6 @@ class RdfMapping:
         }
         self.properties: dict[str, dict[str, list[Literal]]] = defaultdict(dict)
         self.interactions: dict[str, dict] = {}
-        self.names: dict[str, str | None] = {}  # predicate -> relation name or property key
-        self.predicate_of: dict[str, str] = {}  # relation name or property key -> predicate
-        self.relations: dict[str, str] = {}  # predicate -> relation name, for relations only
         self.skipped = 0
         self.resolved: dict[str, tuple[NodeLabel, str]] = {}
 
@@ -139,11 +146,9 @@ class RdfMapping:
         elif kind == "literal":
             self._node(str(s), None, line)
             self._literal(str(s), p, o, line)
-        elif self._name(p, line) is None:
+        elif self.names.relation(str(p), self.path, line) is None:
             self.skipped += 1
         else:
-            if str(p) not in self.relations:
-                self.relations[str(p)] = checked_relation(self.names[str(p)], self.path, line)
             for node in (str(s), str(o)):
                 self._node(node, None, line)
                 self.endpoints.setdefault(node, line)
@@ -153,38 +158,19 @@ class RdfMapping:
             self.labels[iri] = parse_node_iri(iri)[0]
         known = self.labels[iri]
         if label is not None and known not in (None, label):
-            raise self._error(f"<{iri}> is typed both {known.value} and {label.value}", line)
+            raise self._error(f"{_iri(iri)} is typed both {known.value} and {label.value}", line)
         self.labels[iri] = known or label
-
-    def _name(self, predicate: Node, line: int | None) -> str | None:
-        key = str(predicate)
-        if key not in self.names:
-            name = self.relation_map[key] if key in self.relation_map else local_name(key)
-            other = self.predicate_of.setdefault(name, key) if name is not None else key
-            if other != key:
-                raise self._error(
-                    f"predicates <{other}> and <{key}> both map to {name!r}: "
-                    "give one of them another name in relation_map",
-                    line,
-                )
-            self.names[key] = name
-        return self.names[key]
 
     def _literal(self, iri: str, predicate: Node, literal: Literal, line: int | None) -> None:
         if predicate in self.texts:
             self.texts[predicate].setdefault(iri, str(literal))
             return
-        key = self._name(predicate, line)
+        key = self.names.name(str(predicate), self.path, line)
         if key is None:
             self.skipped += 1
             return
-        try:
-            validate_property_key(key)
-        except InvalidNameError as exc:
-            raise self._error(
-                f"{exc}; map <{predicate}> to another key, or to None to skip it, in relation_map",
-                line,
-            ) from None
+        hint = f"; map {_iri(predicate)} to another key, or to None to skip it"
+        checked_property_key(key, self.path, line, hint + ", in relation_map")
         self.properties[iri].setdefault(key, []).append(literal)
 
     def _interaction(self, iri: str, predicate: Node, value: Node, line: int | None) -> None:
@@ -194,15 +180,17 @@ class RdfMapping:
         if predicate == RDF.predicate:
             if value != INTERACTED:
                 raise self._error(
-                    f"interaction <{iri}> must have rdf:predicate kgrec:INTERACTED", line
+                    f"interaction {_iri(iri)} must have rdf:predicate kgrec:INTERACTED", line
                 )
             return
         field = _INTERACTION_FIELDS.get(predicate)
         if field is None:
-            raise self._error(f"unexpected predicate <{predicate}> on interaction <{iri}>", line)
+            raise self._error(
+                f"unexpected predicate {_iri(predicate)} on interaction {_iri(iri)}", line
+            )
         if field in ("user", "item"):
             if not isinstance(value, URIRef):
-                raise self._error(f"the {field} of interaction <{iri}> must be an IRI", line)
+                raise self._error(f"the {field} of interaction {_iri(iri)} must be an IRI", line)
             self._node(str(value), NodeLabel.USER if field == "user" else NodeLabel.ITEM, line)
         parts[field] = value
 
@@ -215,7 +203,7 @@ class RdfMapping:
             label = label or (NodeLabel.ITEM if self.is_item(iri) else NodeLabel.ENTITY)
             if label is NodeLabel.USER and iri in self.endpoints:
                 problem = "knowledge-graph triples connect items and entities only"
-                raise self._error(f"<{iri}> is a User: {problem}", self.endpoints[iri])
+                raise self._error(f"{_iri(iri)} is a User: {problem}", self.endpoints[iri])
             node_id = parse_node_iri(iri)[1]
             self.resolved[iri] = (label, node_id)
             nodes[label].append(
@@ -229,13 +217,15 @@ class RdfMapping:
         interactions = [
             self._interaction_record(iri, parts) for iri, parts in self.interactions.items()
         ]
-        return GraphData(nodes, interactions, triple_chunks, self.skipped, dict(self.relations))
+        return GraphData(
+            nodes, interactions, triple_chunks, self.skipped, dict(self.names.relations)
+        )
 
     def _interaction_record(self, iri: str, parts: dict) -> Interaction:
         line = parts["line"]
         if "user" not in parts or "item" not in parts:
             raise self._error(
-                f"interaction <{iri}> needs rdf:subject (user) and rdf:object (item)", line
+                f"interaction {_iri(iri)} needs rdf:subject (user) and rdf:object (item)", line
             )
 
         def number(field: str, integer: bool = False) -> float | int | None:
@@ -245,13 +235,15 @@ class RdfMapping:
             kinds = int if integer else (int, float)
             if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value):
                 what = "an integer" if integer else "a finite number"
-                raise self._error(f"{field} of interaction <{iri}> must be {what}", line)
+                raise self._error(f"{field} of interaction {_iri(iri)} must be {what}", line)
             return value
 
         split = str(parts.get("split", "train"))
         if split not in SPLITS:
             raise self._error(
-                f"split of interaction <{iri}> must be one of {SPLITS}, found {split!r}", line
+                f"split of interaction {_iri(iri)} must be one of {SPLITS}, "
+                f"found {shown(split)}",
+                line,
             )
         rating, weight = number("rating"), number("weight")
         return Interaction(
@@ -267,8 +259,8 @@ class RdfMapping:
     def triples(self, statements: Iterable[Statement]) -> Iterator[Triple]:
         """The triples among ``statements`` (the same statements pass one read)."""
         for s, p, o, _ in statements:
-            if _kind(s, p, o) != "relation" or self.names[str(p)] is None:
+            if _kind(s, p, o) != "relation" or str(p) not in self.names.relations:
                 continue
             head_label, head = self.resolved[str(s)]
             tail_label, tail = self.resolved[str(o)]
-            yield Triple(head, self.names[str(p)], tail, head_label, tail_label)
+            yield Triple(head, self.names.relations[str(p)], tail, head_label, tail_label)

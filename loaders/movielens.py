@@ -4,22 +4,33 @@ shared benchmark split, built exactly as ``shared/benchmarks/README.md`` defines
 Ids: users and items keep their MovieLens ids; genres are ``genre:<name>`` entities; DBpedia
 entities keep their IRIs. The DBpedia triples hang off the linked item node itself
 (``Item -[starring]-> Entity``), so a film linked by two ML-100k items gives each item its edges.
+Links listed in ``ml100k_item2dbpedia_rejected.tsv`` (links that point at another film) are
+dropped by default, as the benchmark's graph drops them.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
+from kgrec.errors import shown
 from kgrec.graph import Interaction, NodeLabel, NodeRecord, Triple
 from kgrec.graph.schema import SPLITS
 from kgrec.graph.store import DEFAULT_BATCH_SIZE, GraphStore
 
-from ._graph import GraphData, LoadReport, write_graph
-from ._io import find_file, local_name, read_rows, split_header
+from ._graph import GraphData, LoadReport, reports_warnings, write_graph
+from ._io import find_file, find_optional, local_name, read_rows, split_header
+from .link_audit import ItemLink, audit_links, title_year
 
 GENRE_RELATION = "has_genre"
 SPLIT_HEADER = ("user_id", "item_id", "rating", "timestamp", "split")
+LINKS_FILE = "ml100k_item2dbpedia.tsv"
+REJECTED_LINKS_FILE = "ml100k_item2dbpedia_rejected.tsv"
+
+log = logging.getLogger(__name__)
 
 _GENDERS = {"M": "male", "F": "female"}
 # Occupations in u.user that do not read as "a <age>-year-old <gender> <occupation>".
@@ -33,12 +44,15 @@ _OCCUPATION_PHRASES = {
 }
 
 
+@reports_warnings
 def load_movielens100k(
     store: GraphStore,
     data_dir: str | Path,
     *,
     kg_dir: str | Path | None = None,
     split_file: str | Path | None = None,
+    drop_rejected: bool = True,
+    audit: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> LoadReport:
     """Load the ml-100k folder ``data_dir`` (``u.user``, ``u.item``, ``u.genre``, ``u.data``).
@@ -46,10 +60,15 @@ def load_movielens100k(
     Users get text from age, gender and occupation; items get ``name`` = title and text from
     title, year and genres; each genre flag becomes an ``Item -[has_genre]-> genre:<name>`` edge.
     ``kg_dir`` (the ``movielens-dbpedia-kg`` folder) adds the DBpedia triples whose head is a
-    linked item, with entity labels as name and text. ``split_file`` (``user_id, item_id,
-    rating, timestamp, split``) gives the interactions with their split; without it every
-    rating in ``u.data`` is a ``train`` interaction. Raises :class:`DataFormatError` before
-    writing anything if a file is malformed or names an unknown user or item.
+    linked item, with entity labels as name and text. With ``drop_rejected`` (the default),
+    the links listed in ``kg_dir``'s ``ml100k_item2dbpedia_rejected.tsv`` (when that file
+    exists) are left out: those items keep their genres and text but get no DBpedia triple, and
+    the report's ``skipped`` counts the dropped links. ``audit=True`` runs
+    :func:`~kgrec.loaders.audit_links` on the links that are loaded and logs each finding as a
+    warning. ``split_file`` (``user_id, item_id, rating, timestamp, split``) gives the
+    interactions with their split; without it every rating in ``u.data`` is a ``train``
+    interaction. Raises :class:`DataFormatError` before writing anything if a file is malformed,
+    names an unknown user or item, or rejects a link the link file does not have.
     """
     data_dir = Path(data_dir)
     genres = _read_genres(data_dir / "u.genre")
@@ -65,8 +84,16 @@ def load_movielens100k(
     )
     entities = [NodeRecord(_genre_id(g), f"{g} (film genre)", g) for g in genres]
     relations = {"u.item genre flag": GENRE_RELATION}
+    dropped = 0
     if kg_dir is not None:
-        kg_entities, kg_triples, kg_relations = _read_dbpedia(Path(kg_dir), item_ids)
+        links = _read_links(Path(kg_dir), item_ids)
+        if drop_rejected:
+            links, dropped = _drop_rejected(Path(kg_dir), links)
+            log.info("dropped %d rejected DBpedia links, %d left", dropped, len(links))
+        labels = _read_labels(Path(kg_dir))
+        if audit:
+            _log_audit(items, links, labels)
+        kg_entities, kg_triples, kg_relations = _read_dbpedia(Path(kg_dir), links, labels)
         entities += kg_entities
         triples += kg_triples
         relations.update(kg_relations)
@@ -74,6 +101,7 @@ def load_movielens100k(
         nodes={NodeLabel.USER: users, NodeLabel.ITEM: items, NodeLabel.ENTITY: entities},
         interactions=interactions,
         triple_chunks=[triples],
+        skipped=dropped,
         relations=relations,
     )
     return write_graph(store, data, batch_size)
@@ -181,26 +209,92 @@ def _read_interactions(
     return interactions
 
 
-def _read_dbpedia(
-    kg_dir: Path, item_ids: set[str]
-) -> tuple[list[NodeRecord], list[Triple], dict[str, str]]:
-    """Entities, ``Item -[relation]-> Entity`` triples and the relation mapping of the DBpedia KG,
-    restricted to triples whose head is an item linked by ``ml100k_item2dbpedia.tsv``."""
-    links_path = find_file(kg_dir, "ml100k_item2dbpedia.tsv")
-    header, rows = split_header(read_rows(links_path), links_path)
+@dataclass(frozen=True, slots=True)
+class _Link:
+    item: str
+    uri: str
+
+
+def _read_links(kg_dir: Path, item_ids: set[str]) -> list[_Link]:
+    """The item -> DBpedia IRI links of ``ml100k_item2dbpedia.tsv``."""
+    path = find_file(kg_dir, LINKS_FILE)
+    header, rows = split_header(read_rows(path), path)
     item_col, uri_col = header.column("ml100k_item_id"), header.column("dbpedia_uri")
-    items_of: dict[str, list[str]] = {}
+    links = []
     for row in rows:
         item = row.text(item_col, "item id")
         if item not in item_ids:
-            raise row.error(f"unknown item id {item!r} (not in u.item)")
-        items_of.setdefault(row.text(uri_col, "DBpedia IRI"), []).append(item)
+            raise row.error(f"unknown item id {shown(item)} (not in u.item)")
+        links.append(_Link(item, row.text(uri_col, "DBpedia IRI")))
+    return links
 
-    entities_path = find_file(kg_dir, "entities.tsv")
-    header, rows = split_header(read_rows(entities_path), entities_path)
+
+def _drop_rejected(kg_dir: Path, links: list[_Link]) -> tuple[list[_Link], int]:
+    """``links`` without those listed in ``ml100k_item2dbpedia_rejected.tsv`` (if the file
+    exists), and how many were dropped."""
+    path = find_optional(kg_dir, REJECTED_LINKS_FILE)
+    if path is None:
+        return links, 0
+    header, rows = split_header(read_rows(path), path)
+    item_col, uri_col = header.column("ml100k_item_id"), header.column("dbpedia_uri")
+    known = {(link.item, link.uri) for link in links}
+    rejected = set()
+    for row in rows:
+        pair = (row.text(item_col, "item id"), row.text(uri_col, "DBpedia IRI"))
+        if pair not in known:
+            raise row.error(
+                f"rejects the link {shown(pair[0])} -> {shown(pair[1])}, which {LINKS_FILE} "
+                "does not have"
+            )
+        rejected.add(pair)
+    kept = [link for link in links if (link.item, link.uri) not in rejected]
+    return kept, len(links) - len(kept)
+
+
+def _read_labels(kg_dir: Path) -> dict[str, str]:
+    """Entity IRI -> label, from ``entities.tsv``."""
+    path = find_file(kg_dir, "entities.tsv")
+    header, rows = split_header(read_rows(path), path)
     uri_col, label_col = header.column("uri"), header.column("label")
-    labels = {row.text(uri_col, "entity IRI"): row.text(label_col, "label") for row in rows}
+    return {row.text(uri_col, "entity IRI"): row.text(label_col, "label") for row in rows}
 
+
+def _item_links(
+    items: list[NodeRecord], links: list[_Link], labels: dict[str, str]
+) -> list[ItemLink]:
+    """``links`` as :class:`ItemLink` records: the item's title and the film year in it (else
+    the year of ``u.item``'s release date, which is often a later video release), the
+    resource's ``entities.tsv`` label (else its IRI's decoded last segment)."""
+    by_id = {item.id: item for item in items}
+    return [
+        ItemLink(
+            link.item,
+            by_id[link.item].name,
+            link.uri,
+            labels.get(link.uri) or unquote(link.uri.rsplit("/", 1)[-1]).replace("_", " "),
+            item_year=title_year(by_id[link.item].name) or by_id[link.item].properties.get("year"),
+        )
+        for link in links
+    ]
+
+
+def _log_audit(items: list[NodeRecord], links: list[_Link], labels: dict[str, str]) -> None:
+    """Log every :func:`audit_links` finding on ``links`` as a warning."""
+    findings = audit_links(_item_links(items, links, labels))
+    for f in findings:
+        log.warning("suspicious link %s -> %s (%s): %s", f.item, f.resource, f.reason, f.evidence)
+    log.info("link audit: %d findings on %d links", len(findings), len(links))
+
+
+def _read_dbpedia(
+    kg_dir: Path, links: list[_Link], labels: dict[str, str]
+) -> tuple[list[NodeRecord], list[Triple], dict[str, str]]:
+    """Entities, ``Item -[relation]-> Entity`` triples and the relation mapping of the DBpedia KG,
+    restricted to triples whose head is an item of ``links``."""
+    items_of: dict[str, list[str]] = {}
+    for link in links:
+        items_of.setdefault(link.uri, []).append(link.item)
+    entities_name = find_file(kg_dir, "entities.tsv").name
     triples_path = find_file(kg_dir, "triples.tsv")
     _, rows = split_header(read_rows(triples_path), triples_path, ("head", "relation", "tail"))
     triples, relations, tails = [], {}, {}
@@ -213,7 +307,7 @@ def _read_dbpedia(
         relations[source] = relation
         tail = row.text(2, "tail")
         if tail not in labels:
-            raise row.error(f"unknown entity {tail!r} (not in {entities_path.name})")
+            raise row.error(f"unknown entity {shown(tail)} (not in {entities_name})")
         tails[tail] = labels[tail]
         triples += [Triple(i, relation, tail, NodeLabel.ITEM, NodeLabel.ENTITY) for i in items]
     entities = [NodeRecord(uri, label, label) for uri, label in tails.items()]

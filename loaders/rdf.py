@@ -9,8 +9,9 @@ Mapping (details in ``_rdf_mapping.py``; kgrec's own vocabulary in ``_rdf_terms.
 - every IRI subject or object is a node whose id is the IRI (IRIs minted by :func:`export_rdf`
   give back their original label and id); it is an Item or a User when typed ``kgrec:Item`` /
   ``kgrec:User``, an Item when ``item_ids`` says so, otherwise an Entity;
-- a statement with an IRI object is a triple; its relation is ``relation_map[predicate]`` or
-  the predicate's local name, and must be a valid relation name;
+- a statement with an IRI object is a triple; its relation is ``relation_map[predicate]`` (a
+  mapping or a function of the IRI) or, unmapped, the predicate's local name made a valid name
+  (``film.film.genre`` -> ``film_film_genre``); two predicates may not share a name;
 - ``text_predicate`` literals give text and name; every other literal becomes a node property
   keyed the same way (typed value when rdflib has one, else its lexical form; repeated -> list);
 - a predicate mapped to ``None`` is skipped, and so is every statement with a blank node (blank
@@ -23,7 +24,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 from pathlib import Path
-from typing import Callable, Collection, Iterator, Mapping
+from typing import Callable, Collection, Iterator
 from xml.sax import SAXException, SAXParseException
 
 from rdflib import RDFS, Graph, URIRef
@@ -37,9 +38,10 @@ from tqdm.auto import tqdm
 from kgrec.errors import DataFormatError
 from kgrec.graph.store import DEFAULT_BATCH_SIZE, GraphStore
 
-from ._graph import LoadReport, chunked, write_graph
-from ._io import line_error, read_lines
+from ._graph import LoadReport, chunked, reports_warnings, write_graph
+from ._io import line_error, read_lines, require_file
 from ._rdf_mapping import RdfMapping, Statement
+from ._relations import RelationMap
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +51,13 @@ N_TRIPLES_FORMATS = frozenset({"nt", "nt11", "ntriples", "application/n-triples"
 PROGRESS_BYTES = 16 * 2**20
 
 
+@reports_warnings
 def load_rdf(
     store: GraphStore,
     path: str | Path,
     *,
     format: str | None = None,
-    relation_map: Mapping[str, str | None] | None = None,
+    relation_map: RelationMap | None = None,
     text_predicate: str = RDFS.label,
     item_ids: Callable[[str], bool] | Collection[str] | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -63,9 +66,10 @@ def load_rdf(
 
     ``item_ids`` is a set of IRIs or a predicate on IRIs deciding which untyped nodes are items.
     Raises :class:`DataFormatError` (file, line where known, problem) before writing anything
-    if a statement cannot be parsed or mapped.
+    if a statement cannot be parsed or mapped (:class:`DataFileNotFoundError` if ``path`` does
+    not exist).
     """
-    path = Path(path)
+    path = require_file(path)
     fmt = format or guess_format(str(path))
     if fmt is None:
         raise DataFormatError(path, "cannot tell the RDF format from the file name: pass format=")
@@ -73,7 +77,7 @@ def load_rdf(
         statements: Callable[[], Iterator[Statement]] = partial(_n_triples, path)
     else:
         statements = _parsed_graph(path, fmt)
-    mapping = RdfMapping(path, relation_map or {}, URIRef(text_predicate), _item_test(item_ids))
+    mapping = RdfMapping(path, relation_map, URIRef(text_predicate), _item_test(item_ids))
     for statement in statements():
         mapping.read(*statement)
     data = mapping.graph_data(chunked(mapping.triples(statements()), batch_size))

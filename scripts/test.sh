@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# The whole test suite, Neo4j tests included: installs kgrec, then runs pytest. The test session
-# starts a real Neo4j 5.26 server with docker/neo4j.sh (Java 17 + Maven) unless NEO4J_URI is set.
+# The whole test suite, Neo4j tests included: installs kgrec, smoke-tests the built wheel in a
+# fresh virtualenv (scripts/wheel_smoke.py: every module imports from the wheel, `kgrec --help`,
+# `kgrec --version`, schema files present), then runs pytest. The test session starts a real
+# Neo4j 5.26 server with docker/neo4j.sh (Java 17 + Maven) unless NEO4J_URI is set. Extra
+# arguments go to pytest. Any failure fails the script, and so does pytest's exit status 5
+# (no test collected): pytest's status is the script's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+"${PYTHON:-python3}" scripts/wheel_smoke.py
 exec "${PYTHON:-python3}" -m pytest "$@"

@@ -8,8 +8,11 @@ server cannot be reached, Neo4j tests skip locally but fail under ``CI=true``.
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -41,6 +44,18 @@ def _script(*args: str, env: dict[str, str] | None = None) -> str:
     return done.stdout
 
 
+def _start(env: dict[str, str]) -> str:
+    """Start a server with ``docker/neo4j.sh`` and return its URI (or skip / fail)."""
+    failures = []
+    for _ in range(2):  # once, a server died at startup with an empty log; a retry is cheap
+        try:
+            out = _script("start", env=env)
+            return out.strip().splitlines()[-1].split("=", 1)[1]
+        except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
+            failures.append(str(exc))
+    neo4j_unavailable("\n".join(failures))
+
+
 @pytest.fixture(scope="session")
 def neo4j_server(tmp_path_factory):
     """``(uri, restart)``: the server's Bolt URI and a function that restarts it (same data)."""
@@ -48,20 +63,39 @@ def neo4j_server(tmp_path_factory):
     if uri:
         yield uri, None
         return
-    state = str(tmp_path_factory.mktemp("neo4j-state"))
-    env = {"KGREC_NEO4J_STATE": state}
-    failures = []
-    for _ in range(2):  # once, a server died at startup with an empty log; a retry is cheap
-        try:
-            out = _script("start", env=env)
-            break
-        except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
-            failures.append(str(exc))
-    else:
-        neo4j_unavailable("\n".join(failures))
-    uri = out.strip().splitlines()[-1].split("=", 1)[1]
+    env = {"KGREC_NEO4J_STATE": str(tmp_path_factory.mktemp("neo4j-state"))}
+    uri = _start(env)
     try:
         yield uri, lambda: _script("restart", env=env)
+    finally:
+        _script("stop", env=env)
+
+
+@dataclass(frozen=True)
+class AuthServer:
+    """A second local server with authentication on: user ``neo4j``, ``password``; ``stop()``
+    keeps its data and port, ``start()`` brings it back at the same URI."""
+
+    uri: str
+    password: str
+    stop: Callable[[], str]
+    start: Callable[[], str]
+
+
+@pytest.fixture(scope="session")
+def neo4j_auth_server(tmp_path_factory):
+    """Always started here with ``docker/neo4j.sh`` (``KGREC_NEO4J_PASSWORD``), even when
+    ``NEO4J_URI`` names a server: the tests need to stop it and to know its password."""
+    password = secrets.token_urlsafe(12)
+    env = {
+        "KGREC_NEO4J_STATE": str(tmp_path_factory.mktemp("neo4j-auth-state")),
+        "KGREC_NEO4J_PASSWORD": password,
+    }
+    uri = _start(env)
+    try:
+        yield AuthServer(
+            uri, password, lambda: _script("stop", "--keep-data", env=env), lambda: _script("start", env=env)
+        )
     finally:
         _script("stop", env=env)
 
@@ -86,11 +120,13 @@ def neo4j_driver(neo4j_server):
 
 @pytest.fixture
 def neo4j_store(neo4j_driver):
-    """An empty Neo4j store with the schema applied."""
+    """A Neo4j store in the default label namespace, empty, with the schema applied. Only
+    kgrec's nodes are cleared (links that a failed test left to foreign nodes included), so a
+    test that writes other data into the database removes it itself."""
     store = Neo4jGraphStore(neo4j_driver)
-    store.clear()
+    store.clear(detach_foreign=True)
     yield store
-    store.clear()
+    store.clear(detach_foreign=True)
 
 
 @pytest.fixture

@@ -1,9 +1,13 @@
 // Embedded Neo4j 5.26 Community test server with a Bolt connector.
 // Run: java -cp "$(cat classpath.txt)" Launcher.java --port P --data-dir DIR
-// Loopback only, auth disabled: a local test server, never expose it.
+// Loopback only, a local test server: never expose it. Auth is off unless the environment
+// variable KGREC_NEO4J_PASSWORD is set (8+ characters): then it is on, and user neo4j gets that
+// password on the first start of a data directory (no change required). Read from the environment, not the
+// command line, so that it does not show in the process list.
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 import org.neo4j.configuration.GraphDatabaseInternalSettings;
@@ -36,6 +40,8 @@ public class Launcher {
         Files.createDirectories(dataDir);
         long pageCacheMb = Long.getLong("kgrec.pagecache.mb", 256);
         long txMemMb = Long.getLong("kgrec.txmem.mb", 512);
+        String password = System.getenv("KGREC_NEO4J_PASSWORD");
+        boolean auth = password != null && !password.isEmpty();
 
         SocketAddress bolt = new SocketAddress("127.0.0.1", port);
         DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(dataDir)
@@ -43,7 +49,7 @@ public class Launcher {
                 .setConfig(BoltConnector.listen_address, bolt)
                 .setConfig(BoltConnector.advertised_address, bolt)
                 .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
-                .setConfig(GraphDatabaseSettings.auth_enabled, false)
+                .setConfig(GraphDatabaseSettings.auth_enabled, auth)
                 // server-side routing (for clusters) is not needed; keep it off
                 .setConfig(GraphDatabaseSettings.routing_enabled, false)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(pageCacheMb))
@@ -64,6 +70,14 @@ public class Launcher {
             }
         }, "neo4j-shutdown"));
 
+        if (auth) {
+            try {
+                setInitialPassword(dbms, password);
+            } catch (RuntimeException e) {
+                dbms.shutdown();
+                throw e;
+            }
+        }
         GraphDatabaseService db = dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME);
         while (!db.isAvailable(1000)) {
             System.err.println("waiting for database " + db.databaseName());
@@ -71,6 +85,23 @@ public class Launcher {
         System.out.println("NEO4J_READY bolt://127.0.0.1:" + port);
         System.out.flush();
         stopped.await();
+    }
+
+    // On the first start of a data directory, user neo4j still has to change the default
+    // password: set ours instead. Embedded transactions bypass auth; the system database holds
+    // the users. Later starts keep the password (Neo4j refuses to "change" it to itself).
+    private static void setInitialPassword(DatabaseManagementService dbms, String password) {
+        GraphDatabaseService system = dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME);
+        boolean initial = system.executeTransactionally(
+                "SHOW USERS YIELD user, passwordChangeRequired WHERE user = 'neo4j' "
+                        + "RETURN passwordChangeRequired",
+                Map.of(),
+                result -> result.hasNext() && (Boolean) result.next().get("passwordChangeRequired"));
+        if (initial) {
+            system.executeTransactionally(
+                    "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
+                    Map.of("password", password));
+        }
     }
 
     private static void usage(String msg) {

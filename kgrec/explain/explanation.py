@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kgrec.graph.cypher import path_query
 from kgrec.graph.records import GraphPath
+from kgrec.graph.schema import Namespace
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +29,13 @@ class ExplainedPath:
 class Explanation:
     """Why ``item_id`` was recommended to ``user_id``: the heaviest path first, then the
     heaviest path of each relation not shown yet, of each new (liked item, relation) reason,
-    then repeats."""
+    then repeats. ``namespace`` spells the node labels of :meth:`cypher` and :meth:`to_html`:
+    the store's, or the Neo4j default (``KgrecUser``...) for the embedded store."""
 
     user_id: str
     item_id: str
     paths: tuple[ExplainedPath, ...]
+    namespace: Namespace = Namespace()
 
     @property
     def sentence(self) -> str:
@@ -43,7 +46,7 @@ class Explanation:
 
     def cypher(self) -> tuple[str, dict[str, str]]:
         """``(query, parameters)`` that match exactly these paths in Neo4j."""
-        return path_query([p.path for p in self.paths])
+        return path_query([p.path for p in self.paths], self.namespace)
 
     def browser_cypher(self) -> str:
         """The same query for Neo4j Browser: a ``:params`` line, then the query."""

@@ -28,8 +28,9 @@ def explanation_html(explanation: "Explanation") -> str:
     top = max((abs(p.weight) for p in explanation.paths), default=1.0) or 1.0
     for rank, explained in enumerate(explanation.paths, start=1):
         path = explained.path
-        keys = [f"{n.label.value}:{n.id}" for n in path.nodes]
-        for key, node in zip(keys, path.nodes):
+        labels = [explanation.namespace.label(n.label) for n in path.nodes]
+        keys = [f"{label}:{n.id}" for label, n in zip(labels, path.nodes)]
+        for key, label, node in zip(keys, labels, path.nodes):
             nodes.setdefault(
                 key,
                 Node(
@@ -37,7 +38,7 @@ def explanation_html(explanation: "Explanation") -> str:
                     caption=display_name(node),
                     color=COLOURS[node.label],
                     size=20 if node.label is NodeLabel.ENTITY else 30,
-                    properties={"label": node.label.value, "id": node.id},
+                    properties={"label": label, "id": node.id},
                 ),
             )
         for j, (rel, forward) in enumerate(zip(path.relations, path.forward)):

@@ -1,17 +1,30 @@
 """Every Cypher statement kgrec sends, in one place.
 
 Values are always parameters (``$rows``, ``$ids``...). The only things formatted into a statement
-are node labels from :class:`~kgrec.graph.schema.NodeLabel` (a fixed enum), relationship types and
-property keys that passed :func:`~kgrec.graph.schema.validate_name`, and the fixed path
-branches :func:`paths_query` selects. :func:`render` re-validates what it splices, so a caller
-cannot bypass it.
+are node labels from :class:`~kgrec.graph.schema.NodeLabel` (a fixed enum) spelled in a validated
+:class:`~kgrec.graph.schema.Namespace`, relationship types, property keys and index names that
+passed :func:`~kgrec.graph.schema.validate_name`, and the fixed path branches
+:func:`paths_query` selects. :func:`render` re-validates what it splices, so a caller cannot
+bypass it.
+
+Relationship types are global to a database, so every pattern anchors both ends of a
+relationship on the namespace's labels (``{User}``, ``{Item}``, ``{Entity}``; ``{any}`` is any of
+the three): no query reads, counts or deletes a relationship to a node kgrec did not write.
+Reads return a node's kind as the plain label (``'Item'``) from ``{kind_<var>}``, whatever other
+labels the node carries.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Mapping, Sequence
 
-from kgrec.graph.schema import INTERACTED, NodeLabel, validate_name, validate_relation
+from kgrec.graph.schema import (
+    INTERACTED,
+    Namespace,
+    NodeLabel,
+    validate_name,
+    validate_relation,
+)
 
 if TYPE_CHECKING:
     from kgrec.graph.records import GraphPath
@@ -24,13 +37,13 @@ MERGE (n:{label} {{id: row.id}})
 SET n += row.properties
 """
 
-# Relationships are MERGEd, or CREATEd when their type has no relationship yet at the start of
-# the upsert call (rows are de-duplicated, so CREATE cannot duplicate): {write} is one of the two.
+# Relationships are always MERGEd between bound nodes: MERGE locks both nodes before it creates
+# one, so concurrent loads of the same rows cannot duplicate a relationship.
 UPSERT_INTERACTIONS = """
 UNWIND $rows AS row
-MATCH (u:User {{id: row.user}})
-MATCH (i:Item {{id: row.item}})
-{write} (u)-[r:INTERACTED]->(i)
+MATCH (u:{User} {{id: row.user}})
+MATCH (i:{Item} {{id: row.item}})
+MERGE (u)-[r:INTERACTED]->(i)
 SET r.rating = row.rating, r.weight = row.weight, r.timestamp = row.timestamp, r.split = row.split
 """
 
@@ -38,18 +51,15 @@ UPSERT_TRIPLES = """
 UNWIND $rows AS row
 MATCH (h:{head_label} {{id: row.head}})
 MATCH (t:{tail_label} {{id: row.tail}})
-{write} (h)-[:`{relation}`]->(t)
+MERGE (h)-[:`{relation}`]->(t)
 """
-
-# Answered from the counts store: instant at any size.
-COUNT_RELATIONSHIP_TYPE = "MATCH ()-[r:`{relation}`]->() RETURN count(r) AS n"
 
 # One branch per label; render() with ``param`` naming that label's id list.
 MISSING_IDS = """
 UNWIND ${param} AS id
 OPTIONAL MATCH (n:{label} {{id: id}})
 WITH id, n WHERE n IS NULL
-RETURN '{label}' AS label, id"""
+RETURN '{kind}' AS label, id"""
 
 # A read statement behind an id check, in one round trip: the one or more rows carry
 # ``missing`` ([label, id] pairs), and the statement's columns only when nothing is missing
@@ -65,12 +75,15 @@ RETURN *
 """
 
 
-def missing_ids_query(ids: Mapping[NodeLabel, Sequence[str]]) -> tuple[str, dict[str, list[str]]]:
-    """``(query, parameters)`` returning a ``(label, id)`` row for each id with no node of its
-    label."""
+def missing_ids_query(
+    ids: Mapping[NodeLabel, Sequence[str]], namespace: Namespace
+) -> tuple[str, dict[str, list[str]]]:
+    """``(query, parameters)`` returning a ``(label, id)`` row (plain label) for each id with no
+    node of its label in ``namespace``."""
     labels = list(ids)
     query = "\nUNION ALL".join(
-        render(MISSING_IDS, label=label, param=f"ids{k}") for k, label in enumerate(labels)
+        render(MISSING_IDS, namespace, label=label, param=f"ids{k}")
+        for k, label in enumerate(labels)
     )
     return query, {f"ids{k}": list(ids[label]) for k, label in enumerate(labels)}
 
@@ -95,26 +108,33 @@ RETURN n.id AS id, n.text AS text, n.name AS name, properties(n) AS properties
 SNAPSHOT_NODES = "MATCH (n:{label}) RETURN n.id AS id, n.text AS text, n.name AS name"
 
 SNAPSHOT_INTERACTIONS = """
-MATCH (u:User)-[r:INTERACTED]->(i:Item)
+MATCH (u:{User})-[r:INTERACTED]->(i:{Item})
 RETURN u.id AS user, i.id AS item, r.rating AS rating, r.weight AS weight,
        r.timestamp AS timestamp, r.split AS split
 """
 
 SNAPSHOT_TRIPLES = """
-MATCH (h)-[r]->(t) WHERE type(r) <> 'INTERACTED'
-RETURN labels(h)[0] AS head_label, h.id AS head, type(r) AS relation,
-       labels(t)[0] AS tail_label, t.id AS tail
+MATCH (h:{Item}|{Entity})-[r:!INTERACTED]->(t:{Item}|{Entity})
+RETURN {kind_h} AS head_label, h.id AS head, type(r) AS relation,
+       {kind_t} AS tail_label, t.id AS tail
 """
 
 COUNT_NODES = "MATCH (n:{label}) RETURN count(n) AS n"
 
-COUNT_RELATIONSHIPS = "MATCH ()-[r]->() RETURN type(r) AS type, count(r) AS n"
+# The relationships snapshot() reads, per type (a type with none has no row, or a zero count).
+COUNT_RELATIONSHIPS = """
+MATCH (:{User})-[r:INTERACTED]->(:{Item})
+RETURN 'INTERACTED' AS type, count(r) AS n
+UNION ALL
+MATCH (:{Item}|{Entity})-[r:!INTERACTED]->(:{Item}|{Entity})
+RETURN type(r) AS type, count(r) AS n
+"""
 
 NEIGHBOURS = """
-MATCH (n:{label} {{id: $id}})-[r]-(m)
+MATCH (n:{label} {{id: $id}})-[r]-(m:{any})
 WHERE $relation IS NULL OR type(r) = $relation
 RETURN type(r) AS relation, startNode(r) = n AS outgoing,
-       labels(m)[0] AS label, m.id AS id, m.name AS name
+       {kind_m} AS label, m.id AS id, m.name AS name
 """
 
 # Simple paths (no repeated node) of 1..3 relationships from a user to each of $items, one
@@ -126,29 +146,29 @@ RETURN type(r) AS relation, startNode(r) = n AS outgoing,
 # pair, found from the peers' own interactions. {kg} is the KG relationship type expression:
 # the given types, so that expanding an item skips its interactions, or any but INTERACTED.
 PATH_DIRECT = """
-  MATCH (u)-[r1:INTERACTED]->(i:Item)
+  MATCH (u)-[r1:INTERACTED]->(i:{Item})
   WHERE i.id IN $items AND r1.split IN $splits
   RETURN i, [u, i] AS ns, [r1] AS rs"""
 
 PATH_VIA_ITEM = """
-  MATCH (u)-[r1:INTERACTED]->(a:Item)-[r2:{kg}]-(i:Item)
+  MATCH (u)-[r1:INTERACTED]->(a:{Item})-[r2:{kg}]-(i:{Item})
   WHERE i.id IN $items AND r1.split IN $splits AND a <> i
     AND ($via IS NULL OR a.id IN $via[i.id])
   RETURN i, [u, a, i] AS ns, [r1, r2] AS rs"""
 
 PATH_VIA_KG_NODE = """
-  MATCH (u)-[r1:INTERACTED]->(a:Item)-[r2:{kg}]-(b)
+  MATCH (u)-[r1:INTERACTED]->(a:{Item})-[r2:{kg}]-(b:{Item}|{Entity})
   WHERE r1.split IN $splits AND b <> a AND ($anchors IS NULL OR a.id IN $anchors)
-  MATCH (b)-[r3:{kg}]-(i:Item)
+  MATCH (b)-[r3:{kg}]-(i:{Item})
   USING JOIN ON b
   WHERE i.id IN $items AND i <> a AND i <> b AND ($via IS NULL OR a.id IN $via[i.id])
   RETURN i, [u, a, b, i] AS ns, [r1, r2, r3] AS rs"""
 
 PATH_VIA_USER = """
-  MATCH (u)-[r1:INTERACTED]->(a:Item)<-[r2:INTERACTED]-(b:User)
+  MATCH (u)-[r1:INTERACTED]->(a:{Item})<-[r2:INTERACTED]-(b:{User})
   WHERE r1.split IN $splits AND r2.split IN $splits AND b <> u
     AND ($anchors IS NULL OR a.id IN $anchors)
-  MATCH (b)-[r3:INTERACTED]->(i:Item)
+  MATCH (b)-[r3:INTERACTED]->(i:{Item})
   USING JOIN ON b
   WHERE i.id IN $items AND i <> a AND r3.split IN $splits
     AND ($via IS NULL OR a.id IN $via[i.id])
@@ -156,7 +176,7 @@ PATH_VIA_USER = """
 
 PATH_VIA_PEER = """
   UNWIND range(0, size($peers) - 1) AS rank
-  MATCH (b:User {{id: $peers[rank]}})-[r:INTERACTED]->(x:Item)
+  MATCH (b:{User} {{id: $peers[rank]}})-[r:INTERACTED]->(x:{Item})
   WHERE (x.id IN $items OR $anchors IS NULL OR x.id IN $anchors) AND r.split IN $splits
   WITH rank, b, collect([x.id, x, r]) AS edges
   UNWIND [e IN edges WHERE e[0] IN $items] AS to_i
@@ -169,10 +189,13 @@ PATH_VIA_PEER = """
   RETURN i, [u, a, best[0], i] AS ns, [r1, best[1], best[2]] AS rs"""
 
 
-def paths_query(max_hops: int, peers: bool, relations: Sequence[str] | None) -> str:
+def paths_query(
+    max_hops: int, peers: bool, relations: Sequence[str] | None, namespace: Namespace
+) -> str:
     """:data:`PATHS` with the branches for paths of 1..``max_hops`` relationships; with
     ``peers``, middle users come from ``$peers``; ``relations`` (re-validated) are the KG
-    relationship types the paths may use, ``None`` for all (see ``GraphStore.paths``)."""
+    relationship types the paths may use, ``None`` for all (see ``GraphStore.paths``); labels
+    in ``namespace``."""
     if isinstance(max_hops, bool) or not isinstance(max_hops, int) or not 1 <= max_hops <= 3:
         raise ValueError(f"max_hops must be 1..3, got {max_hops!r}")
     kg = [PATH_VIA_ITEM, PATH_VIA_KG_NODE] if relations is None or relations else []
@@ -181,29 +204,44 @@ def paths_query(max_hops: int, peers: bool, relations: Sequence[str] | None) -> 
         types = f"!{INTERACTED}"
     else:
         types = "|".join(f"`{validate_relation(r)}`" for r in relations)
-    branches = [b.format(kg=types) for group in by_length[:max_hops] for b in group]
-    return PATHS.format(branches="\n  UNION ALL".join(branches))
+    labels = _label_values(namespace)
+    branches = [b.format(kg=types, **labels) for group in by_length[:max_hops] for b in group]
+    return PATHS.format(branches="\n  UNION ALL".join(branches), **labels)
 
 
 # Ordered like GraphPath.sort_key and cut to $limit per item, for all items in one round trip.
 PATHS = """
-MATCH (u:User {{id: $user}})
+MATCH (u:{User} {{id: $user}})
 CALL (u) {{{branches}
 }}
 WITH i, ns, rs,
-     [n IN ns | [labels(n)[0], n.id]] AS node_key,
+     [n IN ns | [{kind_n}, n.id]] AS node_key,
      [k IN range(0, size(rs) - 1) | [type(rs[k]), startNode(rs[k]) = ns[k]]] AS rel_key
 ORDER BY size(rs), node_key, rel_key
-WITH i, collect({{nodes: [n IN ns | [labels(n)[0], n.id, n.name]], rel_key: rel_key}})[..$limit]
+WITH i, collect({{nodes: [n IN ns | [{kind_n}, n.id, n.name]], rel_key: rel_key}})[..$limit]
      AS paths
 UNWIND paths AS p
 RETURN i.id AS item_id, p.nodes AS nodes,
        [x IN p.rel_key | x[0]] AS relations, [x IN p.rel_key | x[1]] AS forward
 """
 
-DELETE_BATCH = """
-MATCH (n) WITH n LIMIT $batch
-DETACH DELETE n
+# clear(): first the relationships among the namespace's nodes, then the nodes, in batches. The
+# nodes go with DELETE (the server refuses a node that still has a relationship) unless the
+# caller agreed to DETACH DELETE the relationships to foreign nodes as well.
+FOREIGN_LINKS = """
+MATCH (n:{any})-[r]-(m) WHERE NOT m:{any}
+RETURN count(DISTINCT n) AS nodes, count(r) AS relationships
+"""
+
+DELETE_RELATIONSHIPS = """
+MATCH (:{any})-[r]->(:{any}) WITH r LIMIT $batch
+DELETE r
+RETURN count(*) AS deleted
+"""
+
+DELETE_NODES = """
+MATCH (n:{any}) WITH n LIMIT $batch
+{delete} n
 RETURN count(*) AS deleted
 """
 
@@ -225,30 +263,53 @@ RETURN node.id AS id, score
 """
 
 
-def render(template: str, *, label: NodeLabel | None = None, **names: str | int) -> str:
-    """Format ``template`` with a fixed label and validated names.
+SERVER_VERSION = """
+CALL dbms.components() YIELD name, versions WHERE name = 'Neo4j Kernel'
+RETURN versions[0] AS version
+"""
+
+
+def _label_values(namespace: Namespace) -> dict[str, str]:
+    """The label placeholders every template may use, spelled in ``namespace``."""
+    values = {member.value: label for label, member in namespace.labels.items()}
+    values["any"] = "|".join(namespace.labels)
+    for var in "nmht":  # the node's plain label, from its namespaced one
+        cases = " ".join(f"WHEN {var}:{label} THEN '{m.value}'" for label, m in namespace.labels.items())
+        values[f"kind_{var}"] = f"CASE {cases} END"
+    return values
+
+
+def render(
+    template: str, namespace: Namespace, *, label: NodeLabel | None = None, **names: str | int
+) -> str:
+    """Format ``template`` with labels in ``namespace`` (``{label}`` is ``label``'s, ``{kind}``
+    its plain name) and validated names.
 
     ``relation``, ``property``, ``name``, ``head_label`` and ``tail_label`` are checked here.
     """
-    values: dict[str, str | int] = {}
+    values: dict[str, str | int] = _label_values(namespace)
     if label is not None:
-        values["label"] = NodeLabel.parse(label).value
+        values["label"] = namespace.label(label)
+        values["kind"] = NodeLabel.parse(label).value
     for key, value in names.items():
         if key in ("head_label", "tail_label"):
-            values[key] = NodeLabel.parse(value).value
-        elif key == "write":
-            if value not in ("MERGE", "CREATE"):
-                raise ValueError(f"write must be MERGE or CREATE, got {value!r}")
+            values[key] = namespace.label(value)
+        elif key == "delete":
+            if value not in ("DELETE", "DETACH DELETE"):
+                raise ValueError(f"delete must be DELETE or DETACH DELETE, got {value!r}")
             values[key] = value
         else:
             values[key] = validate_name(value, key)
     return template.format(**values)
 
 
-def path_query(paths: Sequence["GraphPath"]) -> tuple[str, dict[str, str]]:
+def path_query(
+    paths: Sequence["GraphPath"], namespace: Namespace
+) -> tuple[str, dict[str, str]]:
     """``MATCH p0 = (...)-[...]-(...) MATCH p1 = ... RETURN p0, p1, ...`` for the given paths,
-    with every id a parameter and every relationship type re-validated. One MATCH per path, so
-    paths that share a relationship still match. Returns ``(query, parameters)``."""
+    with labels in ``namespace``, every id a parameter and every relationship type
+    re-validated. One MATCH per path, so paths that share a relationship still match. Returns
+    ``(query, parameters)``."""
     if not paths:
         raise ValueError("path_query needs at least one path")
     clauses, params = [], {}
@@ -257,7 +318,7 @@ def path_query(paths: Sequence["GraphPath"]) -> tuple[str, dict[str, str]]:
         for j, node in enumerate(path.nodes):
             key = f"p{k}n{j}"
             params[key] = node.id
-            parts.append(f"(:{NodeLabel.parse(node.label).value} {{id: ${key}}})")
+            parts.append(f"(:{namespace.label(node.label)} {{id: ${key}}})")
             if j < len(path.relations):
                 rel = validate_name(path.relations[j], "relation")
                 parts.append(f"-[:`{rel}`]->" if path.forward[j] else f"<-[:`{rel}`]-")

@@ -1,25 +1,32 @@
 """The Neo4j store: the same :class:`~kgrec.graph.store.GraphStore` on a Neo4j 5 server.
 
 Driver-first: pass a :class:`neo4j.Driver` you own, or use :meth:`Neo4jGraphStore.connect`.
-Every query goes through ``driver.execute_query``, i.e. a managed transaction with the driver's
-retries on transient errors; each write batch is one transaction of ``UNWIND $rows ... MERGE``.
+Every query goes through ``driver.execute_query`` or ``session.execute_write``, i.e. a managed
+transaction with the driver's retries on transient errors; each write batch is one transaction
+of ``UNWIND $rows ... MERGE``. kgrec's nodes carry the labels of the store's
+:class:`~kgrec.graph.schema.Namespace` (``KgrecUser``... by default), and no query touches a
+node without them, so kgrec can share a database with other data.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 from collections import defaultdict
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import neo4j
+import neo4j.exceptions
 import numpy as np
 
+from kgrec.errors import InvalidValueError, KgrecError, StoreUnavailableError, shown
 from kgrec.graph import cypher
-from kgrec.graph.cypher import render
 from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, NodeRef, Triple
 from kgrec.graph.schema import (
-    INTERACTED,
+    DEFAULT_NAMESPACE,
     RESERVED_PROPERTIES,
+    Namespace,
     NodeLabel,
     schema_statements,
 )
@@ -31,23 +38,70 @@ log = logging.getLogger(__name__)
 #: Columns of a path row (see :data:`~kgrec.graph.cypher.PATHS`).
 PATH_COLUMNS = ("item_id", "nodes", "relations", "forward")
 
+#: The oldest Neo4j whose Cypher kgrec's queries use (``OPTIONAL CALL`` arrived in 5.24,
+#: ``CALL () {...}`` scoped subqueries in 5.23).
+MIN_SERVER_VERSION = (5, 24)
+
+#: Rows deleted per transaction by :meth:`Neo4jGraphStore.clear`.
+CLEAR_BATCH = 10_000
+
+
+def parse_server_version(version: str) -> tuple[int, ...]:
+    """``"5.26.30"`` -> ``(5, 26, 30)``; calendar versions (``"2025.01.0"``) compare as newer
+    than every 5.x. Raises :class:`KgrecError` for a string with no leading version number."""
+    match = re.match(r"\d+(?:\.\d+)*", version) if isinstance(version, str) else None
+    if match is None:
+        raise KgrecError(f"cannot read the Neo4j server version {shown(version)}")
+    return tuple(int(part) for part in match.group().split("."))
+
+
+def check_server_version(version: str) -> tuple[int, ...]:
+    """The parsed ``version``; raises :class:`KgrecError` if it is older than
+    :data:`MIN_SERVER_VERSION`."""
+    parsed = parse_server_version(version)
+    if parsed < MIN_SERVER_VERSION:
+        oldest = ".".join(map(str, MIN_SERVER_VERSION))
+        raise KgrecError(
+            f"Neo4j {shown(version)} is too old: kgrec's Cypher needs Neo4j {oldest} or newer"
+        )
+    return parsed
+
 
 class Neo4jGraphStore(GraphStore):
-    """A :class:`~kgrec.graph.store.GraphStore` backed by Neo4j 5 (5.26 LTS tested).
+    """A :class:`~kgrec.graph.store.GraphStore` backed by Neo4j 5 (5.26 LTS tested, 5.24+
+    required: checked on construction).
 
     Args:
         driver: an open driver; the store does not close it unless it created it.
         database: the database name (``None``: the server's default).
+        namespace: the label prefix of kgrec's nodes and schema names (``"Kgrec"``:
+            ``KgrecUser``, ``KgrecItem``, ``KgrecEntity``, constraint ``Kgrec_item_id``...;
+            ``""``: plain ``User``/``Item``/``Entity``, for a database kgrec has to itself).
+            Two stores with different namespaces share a database without seeing each other.
         apply_schema: apply ``graph_schema/schema.cypher`` (idempotent) on construction.
+        uri: how error messages name the server (default: the driver's address).
+
+    Attributes:
+        server_version: the server's version, e.g. ``(5, 26, 30)``.
     """
 
     def __init__(
-        self, driver: neo4j.Driver, database: str | None = None, apply_schema: bool = True
+        self,
+        driver: neo4j.Driver,
+        database: str | None = None,
+        namespace: str = DEFAULT_NAMESPACE,
+        apply_schema: bool = True,
+        *,
+        uri: str | None = None,
     ) -> None:
         self.driver = driver
         self.database = database
+        self.namespace = Namespace(namespace)
+        self.uri = uri if uri is not None else str(driver.address)
         self._owns_driver = False
-        self._fresh: set[str] = set()
+        self.server_version = check_server_version(
+            self._query(cypher.SERVER_VERSION, read=True)[0]["version"]
+        )
         if apply_schema:
             self.apply_schema()
 
@@ -57,14 +111,38 @@ class Neo4jGraphStore(GraphStore):
         uri: str,
         auth: tuple[str, str] | None = None,
         database: str | None = None,
+        namespace: str = DEFAULT_NAMESPACE,
         apply_schema: bool = True,
+        connection_timeout: float = 5.0,
+        connection_acquisition_timeout: float = 10.0,
+        max_transaction_retry_time: float = 5.0,
+        **driver_config: Any,
     ) -> "Neo4jGraphStore":
-        """Open a driver to ``uri``, check connectivity, and return a store that owns it."""
-        driver = neo4j.GraphDatabase.driver(uri, auth=auth)
+        """Open a driver to ``uri``, check connectivity, and return a store that owns it.
+
+        The timeouts (seconds) are the driver's own settings, with defaults that make a call
+        against a server that is down or unreachable raise
+        :class:`~kgrec.errors.StoreUnavailableError` within about 10 s instead of the driver's
+        30-60 s: ``connection_timeout`` for opening a socket, ``connection_acquisition_timeout``
+        for getting a connection from the pool (opening included), and
+        ``max_transaction_retry_time`` for retrying a transaction on transient errors (a lost
+        connection, a deadlock between concurrent loads). ``driver_config`` goes to
+        :func:`neo4j.GraphDatabase.driver` as is. Wrong credentials raise
+        :class:`~kgrec.errors.StoreUnavailableError` too.
+        """
+        driver = neo4j.GraphDatabase.driver(
+            uri,
+            auth=auth,
+            connection_timeout=connection_timeout,
+            connection_acquisition_timeout=connection_acquisition_timeout,
+            max_transaction_retry_time=max_transaction_retry_time,
+            **driver_config,
+        )
         try:
-            driver.verify_connectivity()
-            store = cls(driver, database, apply_schema)
-        except Exception:
+            with _reaching(uri):
+                driver.verify_connectivity()
+            store = cls(driver, database, namespace, apply_schema, uri=uri)
+        except BaseException:
             driver.close()
             raise
         store._owns_driver = True
@@ -75,46 +153,87 @@ class Neo4jGraphStore(GraphStore):
             self.driver.close()
 
     def _query(self, query: str, read: bool = False, **params: Any) -> list[neo4j.Record]:
-        records, _, _ = self.driver.execute_query(
-            query,
-            parameters_=params,
-            database_=self.database,
-            routing_=neo4j.RoutingControl.READ if read else neo4j.RoutingControl.WRITE,
-        )
+        with _reaching(self.uri):
+            records, _, _ = self.driver.execute_query(
+                query,
+                parameters_=params,
+                database_=self.database,
+                routing_=neo4j.RoutingControl.READ if read else neo4j.RoutingControl.WRITE,
+            )
         return records
+
+    def _write(
+        self, statements: Sequence[tuple[str, Mapping[str, Any]]], **session_config: Any
+    ) -> None:
+        """Run ``statements`` (query, parameters) in one managed write transaction."""
+
+        def run_all(tx: neo4j.ManagedTransaction) -> None:
+            for query, params in statements:
+                tx.run(query, params).consume()
+
+        with _reaching(self.uri), self.driver.session(
+            database=self.database, **session_config
+        ) as session:
+            session.execute_write(run_all)
+
+    def _render(self, template: str, **names: Any) -> str:
+        return cypher.render(template, self.namespace, **names)
 
     # -- schema ---------------------------------------------------------------------------------
     def apply_schema(self) -> None:
-        """Create the constraints and indexes of ``graph_schema/schema.cypher`` if absent
-        (without the server's "already exists" notes on every later run)."""
-        with self.driver.session(database=self.database, notifications_min_severity="WARNING") as session:
-            for statement in schema_statements():
-                session.execute_write(lambda tx, q=statement: tx.run(q).consume())
+        """Create the namespace's constraints and indexes of ``graph_schema/schema.cypher`` if
+        absent (without the server's "already exists" notes on every later run)."""
+        for statement in schema_statements(self.namespace):
+            self._write([(statement, {})], notifications_min_severity="WARNING")
 
     def _vector_index_config(self, name: str) -> tuple[int, str] | None:
-        records = self._query(cypher.SHOW_VECTOR_INDEX, read=True, name=name)
+        records = self._query(
+            cypher.SHOW_VECTOR_INDEX, read=True, name=self.namespace.schema_name(name)
+        )
         if not records:
             return None
         config = records[0]["options"]["indexConfig"]
         return int(config["vector.dimensions"]), str(config["vector.similarity_function"]).lower()
 
     def _drop_vector_index(self, name: str) -> None:
-        self._query(render(cypher.DROP_INDEX, name=name))
+        self._query(self._render(cypher.DROP_INDEX, name=self.namespace.schema_name(name)))
 
     def _create_vector_index(
         self, label: NodeLabel, name: str, dimensions: int, similarity: str, property: str
     ) -> None:
-        query = render(cypher.CREATE_VECTOR_INDEX, label=label, name=name, property=property)
+        query = self._render(
+            cypher.CREATE_VECTOR_INDEX,
+            label=label,
+            name=self.namespace.schema_name(name),
+            property=property,
+        )
         self._query(query, dimensions=dimensions, similarity=similarity)
         self._query(cypher.AWAIT_INDEXES)
 
     def _query_vector_index(self, name: str, vector: list[float], k: int) -> list[tuple[str, float]]:
-        records = self._query(cypher.QUERY_VECTOR_INDEX, read=True, index=name, k=k, vector=vector)
+        index = self.namespace.schema_name(name)
+        try:
+            records = self._query(
+                cypher.QUERY_VECTOR_INDEX, read=True, index=index, k=k, vector=vector
+            )
+        except neo4j.exceptions.ClientError:
+            # The server's errors for these two are raw and differ between versions: say what
+            # the embedded store says.
+            config = self._vector_index_config(name)
+            if config is None:
+                raise KgrecError(
+                    f"no vector index named {name!r}: call create_vector_index first"
+                ) from None
+            if config[0] != len(vector):
+                raise InvalidValueError(
+                    f"index {name!r} holds {config[0]}-d vectors, got {len(vector)}"
+                ) from None
+            raise
         return [(r["id"], r["score"]) for r in records]
 
     # -- writes ---------------------------------------------------------------------------------
     def _missing_ids(self, ids: Mapping[NodeLabel, list[str]]) -> dict[NodeLabel, list[str]]:
-        query, params = cypher.missing_ids_query(ids)
+        query, params = cypher.missing_ids_query(ids, self.namespace)
         records = self._query(query, read=True, **params)
         return _missing(ids, [(r["label"], r["id"]) for r in records])
 
@@ -123,21 +242,7 @@ class Neo4jGraphStore(GraphStore):
         for r in batch:
             given = {k: v for k, v in (("text", r.text), ("name", r.name)) if v is not None}
             rows.append({"id": r.id, "properties": {**r.properties, **given}})
-        self._query(render(cypher.UPSERT_NODES, label=label), rows=rows)
-
-    def _prepare_relationships(self, types: set[str]) -> None:
-        """Types with no relationship yet are CREATEd for this call: far cheaper than MERGE,
-        which checks every pair for an existing relationship. Assumes one writer at a time."""
-        # A type never seen before draws an "unknown relationship type" warning: expected here.
-        with self.driver.session(database=self.database, notifications_min_severity="OFF") as session:
-            self._fresh = {
-                t
-                for t in types
-                if session.run(render(cypher.COUNT_RELATIONSHIP_TYPE, relation=t)).single()["n"] == 0
-            }
-
-    def _write_mode(self, relation: str) -> str:
-        return "CREATE" if relation in self._fresh else "MERGE"
+        self._query(self._render(cypher.UPSERT_NODES, label=label), rows=rows)
 
     def _write_interactions(self, batch: Sequence[Interaction]) -> None:
         rows = [
@@ -151,57 +256,72 @@ class Neo4jGraphStore(GraphStore):
             }
             for r in batch
         ]
-        query = render(cypher.UPSERT_INTERACTIONS, write=self._write_mode(INTERACTED))
-        self._query(query, rows=rows)
+        self._query(self._render(cypher.UPSERT_INTERACTIONS), rows=rows)
 
     def _write_triples(self, batch: Sequence[Triple]) -> None:
         groups: dict[tuple[NodeLabel, str, NodeLabel], list[dict[str, str]]] = defaultdict(list)
         for t in batch:
             groups[(t.head_label, t.relation, t.tail_label)].append({"head": t.head, "tail": t.tail})
-        queries = [
-            (
-                render(
-                    cypher.UPSERT_TRIPLES,
-                    head_label=h,
-                    relation=rel,
-                    tail_label=t,
-                    write=self._write_mode(rel),
-                ),
-                rows,
-            )
-            for (h, rel, t), rows in groups.items()
-        ]
-
-        def write_all(tx: neo4j.ManagedTransaction) -> None:
-            for query, rows in queries:
-                tx.run(query, rows=rows).consume()
-
         # One batch, one transaction, even when it spans several relationship types.
-        with self.driver.session(database=self.database) as session:
-            session.execute_write(write_all)
+        self._write(
+            [
+                (
+                    self._render(cypher.UPSERT_TRIPLES, head_label=h, relation=rel, tail_label=t),
+                    {"rows": rows},
+                )
+                for (h, rel, t), rows in groups.items()
+            ]
+        )
 
     def _write_embeddings(
         self, label: NodeLabel, property: str, batch: Sequence[tuple[str, np.ndarray]]
     ) -> None:
         rows = [{"id": i, "vector": [float(x) for x in v]} for i, v in batch]
-        self._query(render(cypher.WRITE_EMBEDDINGS, label=label, property=property), rows=rows)
+        self._query(self._render(cypher.WRITE_EMBEDDINGS, label=label, property=property), rows=rows)
 
-    def clear(self) -> None:
-        while self._query(cypher.DELETE_BATCH, batch=10_000)[0]["deleted"]:
-            pass
+    def clear(self, detach_foreign: bool = False) -> None:
+        """Delete this namespace's nodes and their relationships, in batches of
+        :data:`CLEAR_BATCH`; nothing else in the database (schema and indexes stay).
+
+        A relationship between one of these nodes and a node outside the namespace was not
+        written by kgrec: if there is any, nothing is deleted and :class:`KgrecError` says how
+        many, unless ``detach_foreign=True`` (then they are deleted with the nodes)."""
+        found = self._query(self._render(cypher.FOREIGN_LINKS), read=True)[0]
+        if found["relationships"] and not detach_foreign:
+            raise KgrecError(
+                f"clear() refused: {found['nodes']:,} of kgrec's nodes "
+                f"({', '.join(self.namespace.labels)}) have {found['relationships']:,} "
+                "relationship(s) to other nodes, which kgrec did not write; nothing was deleted "
+                "(pass detach_foreign=True to delete those relationships too)"
+            )
+        delete = "DETACH DELETE" if detach_foreign else "DELETE"
+        queries = [
+            self._render(cypher.DELETE_RELATIONSHIPS),
+            self._render(cypher.DELETE_NODES, delete=delete),
+        ]
+        try:
+            for query in queries:
+                while self._query(query, batch=CLEAR_BATCH)[0]["deleted"]:
+                    pass
+        except neo4j.exceptions.ConstraintError as exc:  # DELETE of a node with a relationship
+            raise KgrecError(
+                "clear() stopped: another client linked a node outside the namespace to one of "
+                "kgrec's nodes while they were being deleted; that node and relationship were "
+                "kept. Run clear() again, or clear(detach_foreign=True)."
+            ) from exc
 
     # -- reads ----------------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
         nodes = {
             label.key: [
                 (r["id"], r["text"], r["name"])
-                for r in self._query(render(cypher.SNAPSHOT_NODES, label=label), read=True)
+                for r in self._query(self._render(cypher.SNAPSHOT_NODES, label=label), read=True)
             ]
             for label in NodeLabel
         }
         interactions = [
             (r["user"], r["item"], r["rating"], r["weight"], r["timestamp"], r["split"])
-            for r in self._query(cypher.SNAPSHOT_INTERACTIONS, read=True)
+            for r in self._query(self._render(cypher.SNAPSHOT_INTERACTIONS), read=True)
         ]
         triples = [
             (
@@ -211,20 +331,24 @@ class Neo4jGraphStore(GraphStore):
                 NodeLabel.parse(r["tail_label"]).key,
                 r["tail"],
             )
-            for r in self._query(cypher.SNAPSHOT_TRIPLES, read=True)
+            for r in self._query(self._render(cypher.SNAPSHOT_TRIPLES), read=True)
         ]
         return Snapshot.build(nodes, interactions, triples)
 
     def stats(self) -> GraphStats:
         nodes = {
-            label.value: self._query(render(cypher.COUNT_NODES, label=label), read=True)[0]["n"]
+            label.value: self._query(self._render(cypher.COUNT_NODES, label=label), read=True)[0]["n"]
             for label in NodeLabel
         }
-        rels = {r["type"]: r["n"] for r in self._query(cypher.COUNT_RELATIONSHIPS, read=True)}
+        rels = {
+            r["type"]: r["n"]
+            for r in self._query(self._render(cypher.COUNT_RELATIONSHIPS), read=True)
+            if r["n"]
+        }
         return GraphStats(nodes=nodes, relationships=dict(sorted(rels.items())))
 
     def _get_nodes(self, label: NodeLabel, ids: list[str]) -> list[NodeRecord]:
-        records = self._query(render(cypher.GET_NODES, label=label), read=True, ids=ids)
+        records = self._query(self._render(cypher.GET_NODES, label=label), read=True, ids=ids)
         by_id = {}
         for r in records:
             props = {
@@ -237,7 +361,7 @@ class Neo4jGraphStore(GraphStore):
 
     def _neighbours(self, label: NodeLabel, node_id: str, relation: str | None) -> list[Neighbour]:
         records = self._query(
-            render(cypher.NEIGHBOURS, label=label), read=True, id=node_id, relation=relation
+            self._render(cypher.NEIGHBOURS, label=label), read=True, id=node_id, relation=relation
         )
         return [
             Neighbour(r["relation"], r["outgoing"], NodeRef(NodeLabel.parse(r["label"]), r["id"], r["name"]))
@@ -247,8 +371,10 @@ class Neo4jGraphStore(GraphStore):
     def _paths(self, query: PathQuery) -> dict[str, list[GraphPath]]:
         via = None if query.via is None else {i: sorted(a) for i, a in query.via.items()}
         required = query.required()
-        check, check_params = cypher.missing_ids_query(required)
-        paths = cypher.paths_query(query.max_hops, query.peers is not None, query.relations)
+        check, check_params = cypher.missing_ids_query(required, self.namespace)
+        paths = cypher.paths_query(
+            query.max_hops, query.peers is not None, query.relations, self.namespace
+        )
         records = self._query(
             cypher.CHECKED.format(check=check, statement=paths),
             read=True,
@@ -280,7 +406,7 @@ class Neo4jGraphStore(GraphStore):
     def _read_embeddings(
         self, label: NodeLabel, ids: list[str], property: str
     ) -> list[list[float] | None]:
-        query = render(cypher.READ_EMBEDDINGS, label=label, property=property)
+        query = self._render(cypher.READ_EMBEDDINGS, label=label, property=property)
         return [r["vector"] for r in self._query(query, read=True, ids=ids)]
 
 
@@ -290,3 +416,22 @@ def _missing(
     """``ids`` per label, narrowed to the ``(label, id)`` pairs found ``absent``, in order."""
     found = {(label, i) for label, i in absent}
     return {label: [i for i in group if (label.value, i) in found] for label, group in ids.items()}
+
+
+@contextlib.contextmanager
+def _reaching(uri: str) -> Iterator[None]:
+    """Raise the driver's failures to reach the server at ``uri`` or to log in as
+    :class:`StoreUnavailableError` naming ``uri`` (never the credentials)."""
+    try:
+        yield
+    except neo4j.exceptions.IncompleteCommit as exc:
+        raise StoreUnavailableError(
+            f"lost the connection to Neo4j at {uri} while committing: whether the last batch "
+            "was written is unknown. Re-running the load is safe (loads are idempotent)."
+        ) from exc
+    except (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired, OSError) as exc:
+        raise StoreUnavailableError(f"cannot reach Neo4j at {uri}: {exc}") from exc
+    except neo4j.exceptions.AuthError as exc:
+        raise StoreUnavailableError(
+            f"Neo4j at {uri} refused the credentials (user name or password wrong)"
+        ) from exc

@@ -1,7 +1,9 @@
 """Plain records that go into and come out of a :class:`~kgrec.graph.store.GraphStore`.
 
 Inputs (:class:`NodeRecord`, :class:`Interaction`, :class:`Triple`) are validated by
-:meth:`validated`, which is the one place their types and values are checked. Outputs
+:meth:`validated`, which is the one place their types and values are checked, identically for
+every store and before anything is written: a value passes only if both the embedded store and
+Neo4j (its driver, property types and indexes) accept it and a snapshot can hold it. Outputs
 (:class:`Neighbour`, :class:`GraphPath`) are ordered by a canonical key so that every store
 returns them in the same order.
 """
@@ -12,39 +14,107 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from kgrec.errors import InvalidValueError
+from kgrec.errors import InvalidValueError, shown
 from kgrec.graph.schema import SPLITS, NodeLabel, validate_property_key, validate_relation
 
 Scalar = str | int | float | bool
 
+#: Neo4j (and a snapshot's ``long`` tensors) hold integers as signed 64-bit.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
-def _check_str(value: object, what: str, *, optional: bool = False) -> None:
+#: Ratings and weights become float32 in a snapshot: larger magnitudes would turn into inf.
+FLOAT32_MAX = 3.4028234663852886e38
+
+#: The largest id, in UTF-8 bytes. Ids carry a uniqueness constraint, i.e. a Neo4j RANGE
+#: index, whose keys are limited to about 8 KiB (8,160 bytes stored, 8,170 refused on 5.26):
+#: half of that leaves room for any index format change.
+MAX_ID_BYTES = 4_096
+
+#: The largest display name, in UTF-8 bytes. Names carry a Neo4j TEXT index, backed by Lucene,
+#: whose terms are limited to 32,766 bytes (measured on 5.26 as well); half of that, as for ids.
+MAX_NAME_BYTES = 16_384
+
+
+def _utf8_size(value: str, what: str) -> int:
+    """The UTF-8 size of ``value``; raises when it holds a lone surrogate (no UTF-8 form, so
+    the Neo4j driver cannot send it)."""
+    if value.isascii():
+        return len(value)
+    try:
+        return len(value.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise InvalidValueError(
+            f"{what} is not valid Unicode (lone surrogate {value[exc.start]!r} at position "
+            f"{exc.start}): {shown(value)}"
+        ) from None
+
+
+def _check_str(
+    value: object, what: str, *, optional: bool = False, max_bytes: int | None = None
+) -> None:
     if value is None and optional:
         return
     if not isinstance(value, str) or (not optional and value == ""):
-        raise InvalidValueError(f"{what} must be a non-empty string, got {value!r}")
+        raise InvalidValueError(f"{what} must be a non-empty string, got {shown(value)}")
+    size = _utf8_size(value, what)
+    if max_bytes is not None and size > max_bytes:
+        raise InvalidValueError(
+            f"{what} is {size:,} UTF-8 bytes, more than the {max_bytes:,} the Neo4j index on it "
+            f"accepts: {shown(value)}"
+        )
 
 
-def _check_number(value: object, what: str, *, optional: bool = False) -> float | None:
+def _check_id(value: object, what: str) -> None:
+    _check_str(value, what, max_bytes=MAX_ID_BYTES)
+
+
+def _check_int(value: object, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidValueError(f"{what} must be an int, got {shown(value)}")
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise InvalidValueError(f"{what} must fit in a signed 64-bit integer, got {shown(value)}")
+
+
+def _check_number(value: object, what: str, *, optional: bool = False) -> None:
     if value is None and optional:
-        return None
+        return
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidValueError(f"{what} must be a number, got {value!r}")
-    if not math.isfinite(value):
-        raise InvalidValueError(f"{what} must be finite, got {value!r}")
-    return float(value)
+        raise InvalidValueError(f"{what} must be a number, got {shown(value)}")
+    if not math.isfinite(value) or abs(value) > FLOAT32_MAX:
+        raise InvalidValueError(f"{what} must be finite in float32, got {shown(value)}")
 
 
-def _check_property(key: str, value: object) -> None:
-    values = value if isinstance(value, list) else [value]
-    for v in values:
-        if isinstance(v, float) and not math.isfinite(v):
-            raise InvalidValueError(f"property {key!r} must be finite, got {value!r}")
-        if not isinstance(v, (str, int, float, bool)):
-            raise InvalidValueError(
-                f"property {key!r} must be a string, number, boolean or a list of them, "
-                f"got {type(v).__name__}"
-            )
+def _check_scalar(value: object, what: str) -> None:
+    if isinstance(value, str):
+        _utf8_size(value, what)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidValueError(f"{what} must be finite, got {shown(value)}")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        _check_int(value, what)
+    elif not isinstance(value, bool):
+        raise InvalidValueError(
+            f"{what} must be a string, number, boolean or a list of one of them, "
+            f"got {type(value).__name__} {shown(value)}"
+        )
+
+
+def _check_property(key: str, value: object, node: str) -> None:
+    """A property value Neo4j stores as it is: a scalar, or a flat list whose elements all have
+    one type (Neo4j refuses mixed lists and lists holding null, and turns ``[1, 2.5]`` into
+    ``[1.0, 2.5]``)."""
+    what = f"property {key!r} of node {node}"
+    if not isinstance(value, list):
+        _check_scalar(value, what)
+        return
+    kinds = {type(v) for v in value}
+    if len(kinds) > 1:
+        names = sorted(k.__name__ for k in kinds)
+        raise InvalidValueError(f"{what} mixes {', '.join(names)}: a list holds one type, got {shown(value)}")
+    for v in value:
+        if isinstance(v, list):
+            raise InvalidValueError(f"{what} must be a flat list, got {shown(value)}")
+        _check_scalar(v, what)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +130,17 @@ class NodeRecord:
     properties: Mapping[str, Scalar | list[Scalar]] = field(default_factory=dict)
 
     def validated(self) -> "NodeRecord":
-        _check_str(self.id, "node id")
-        _check_str(self.text, f"text of node {self.id!r}", optional=True)
-        _check_str(self.name, f"name of node {self.id!r}", optional=True)
+        _check_id(self.id, "node id")
+        node = shown(self.id)
+        _check_str(self.text, f"text of node {node}", optional=True)
+        _check_str(self.name, f"name of node {node}", optional=True, max_bytes=MAX_NAME_BYTES)
         if not isinstance(self.properties, Mapping):
-            raise InvalidValueError(f"properties of node {self.id!r} must be a mapping")
+            raise InvalidValueError(
+                f"properties of node {node} must be a mapping, got {shown(self.properties)}"
+            )
         for key, value in self.properties.items():
             validate_property_key(key)
-            _check_property(key, value)
+            _check_property(key, value, node)
         return self
 
 
@@ -83,19 +156,15 @@ class Interaction:
     split: str = "train"
 
     def validated(self) -> "Interaction":
-        _check_str(self.user, "interaction user id")
-        _check_str(self.item, "interaction item id")
-        _check_number(self.rating, f"rating of ({self.user!r}, {self.item!r})", optional=True)
-        _check_number(self.weight, f"weight of ({self.user!r}, {self.item!r})")
-        if self.timestamp is not None and (
-            isinstance(self.timestamp, bool) or not isinstance(self.timestamp, int)
-        ):
-            raise InvalidValueError(
-                f"timestamp of ({self.user!r}, {self.item!r}) must be an int, "
-                f"got {self.timestamp!r}"
-            )
-        if self.split not in SPLITS:
-            raise InvalidValueError(f"split must be one of {SPLITS}, got {self.split!r}")
+        _check_id(self.user, "interaction user id")
+        _check_id(self.item, "interaction item id")
+        pair = f"({shown(self.user)}, {shown(self.item)})"
+        _check_number(self.rating, f"rating of {pair}", optional=True)
+        _check_number(self.weight, f"weight of {pair}")
+        if self.timestamp is not None:
+            _check_int(self.timestamp, f"timestamp of {pair}")
+        if not isinstance(self.split, str) or self.split not in SPLITS:
+            raise InvalidValueError(f"split of {pair} must be one of {SPLITS}, got {shown(self.split)}")
         return self
 
 
@@ -110,8 +179,8 @@ class Triple:
     tail_label: NodeLabel = NodeLabel.ENTITY
 
     def validated(self) -> "Triple":
-        _check_str(self.head, "triple head id")
-        _check_str(self.tail, "triple tail id")
+        _check_id(self.head, "triple head id")
+        _check_id(self.tail, "triple tail id")
         validate_relation(self.relation)
         for label in (self.head_label, self.tail_label):
             if NodeLabel.parse(label) is NodeLabel.USER:

@@ -1,18 +1,20 @@
 """The graph schema: node labels, the interaction relationship, and the name rule.
 
-Labels are fixed (:class:`NodeLabel`). Knowledge-graph relationship types come from data, so they
-are checked by :func:`validate_relation` before they ever reach a Cypher string; every *value*
-goes into Cypher as a parameter. The versioned Cypher and its RDF description live in
-``graph_schema/`` (installed as ``kgrec.graph_schema``).
+Labels are fixed (:class:`NodeLabel`); a Neo4j store spells them in a :class:`Namespace`
+(``KgrecItem``), so that kgrec shares a database with other data. Knowledge-graph relationship
+types come from data, so they are checked by :func:`validate_relation` before they ever reach a
+Cypher string; every *value* goes into Cypher as a parameter. The versioned Cypher and its RDF
+description live in ``graph_schema/`` (installed as ``kgrec.graph_schema``).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import Enum
 from importlib import resources
 
-from kgrec.errors import InvalidNameError
+from kgrec.errors import InvalidNameError, shown
 
 SCHEMA_VERSION = 1
 
@@ -48,7 +50,7 @@ class NodeLabel(str, Enum):
         if member is not None:
             return member
         raise InvalidNameError(
-            f"unknown node label {label!r}: expected one of {[m.value for m in cls]}"
+            f"unknown node label {shown(label)}: expected one of {[m.value for m in cls]}"
         )
 
 
@@ -62,7 +64,7 @@ def validate_name(name: object, what: str = "name") -> str:
     """
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidNameError(
-            f"invalid {what} {name!r}: must match [A-Za-z][A-Za-z0-9_]{{0,63}} "
+            f"invalid {what} {shown(name)}: must match [A-Za-z][A-Za-z0-9_]{{0,63}} "
             "(letters, digits and underscores, starting with a letter)"
         )
     return name
@@ -72,7 +74,7 @@ def validate_relation(name: object) -> str:
     """Validate a knowledge-graph relationship type taken from data."""
     rel = validate_name(name, "relation name")
     if rel == INTERACTED:
-        raise InvalidNameError(f"relation name {rel!r} is reserved for user-item interactions")
+        raise InvalidNameError(f"relation name {shown(rel)} is reserved for user-item interactions")
     return rel
 
 
@@ -80,7 +82,7 @@ def validate_property_key(key: object) -> str:
     """Validate a user-supplied node property key (not one the store manages)."""
     k = validate_name(key, "property key")
     if k in RESERVED_PROPERTIES or k.startswith("embedding"):
-        raise InvalidNameError(f"property key {k!r} is reserved by kgrec")
+        raise InvalidNameError(f"property key {shown(k)} is reserved by kgrec")
     return k
 
 
@@ -89,16 +91,66 @@ def validate_embedding_property(name: object) -> str:
     prop = validate_name(name, "embedding property")
     if not (prop == "embedding" or prop.startswith("embedding_")):
         raise InvalidNameError(
-            f"invalid embedding property {prop!r}: must be 'embedding' or start with 'embedding_'"
+            f"invalid embedding property {shown(prop)}: must be 'embedding' or start with 'embedding_'"
         )
     return prop
 
 
-def schema_statements() -> list[str]:
-    """The idempotent Cypher statements of ``graph_schema/schema.cypher``, in order."""
+#: The default label namespace: kgrec's nodes are ``KgrecUser``, ``KgrecItem``, ``KgrecEntity``.
+DEFAULT_NAMESPACE = "Kgrec"
+
+_NAMESPACE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+
+
+@dataclass(frozen=True, slots=True)
+class Namespace:
+    """How a Neo4j store spells kgrec's node labels and schema names, so that kgrec shares a
+    database with other data: the label of a :class:`NodeLabel` is ``prefix + label.value``
+    (``KgrecItem``), a constraint or index name ``prefix + "_" + name`` (``Kgrec_item_id``).
+    ``prefix=""`` gives the plain ``User``/``Item``/``Entity`` and names, for a database kgrec
+    has to itself. Two prefixes never spell the same label or name."""
+
+    prefix: str = DEFAULT_NAMESPACE
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.prefix, str) or not (
+            self.prefix == "" or _NAMESPACE.fullmatch(self.prefix)
+        ):
+            raise InvalidNameError(
+                f"invalid label namespace {shown(self.prefix)}: must be empty or match "
+                "[A-Za-z][A-Za-z0-9_]{0,31}"
+            )
+
+    def label(self, label: "str | NodeLabel") -> str:
+        """The Neo4j label of ``label`` (validated) in this namespace."""
+        return self.prefix + NodeLabel.parse(label).value
+
+    @property
+    def labels(self) -> dict[str, NodeLabel]:
+        """``{neo4j label: NodeLabel}`` for every member, in enum order: reads map
+        ``labels(n)`` back with it."""
+        return {self.label(member): member for member in NodeLabel}
+
+    @property
+    def name_prefix(self) -> str:
+        """What constraint and index names start with: ``"<prefix>_"``, or ``""``."""
+        return f"{self.prefix}_" if self.prefix else ""
+
+    def schema_name(self, name: str) -> str:
+        """The name of a constraint or index (``item_id``, ``item_embedding``) in this
+        namespace (``name`` validated)."""
+        return self.name_prefix + validate_name(name, "schema name")
+
+
+def schema_statements(namespace: Namespace = Namespace()) -> list[str]:
+    """The idempotent Cypher statements of ``graph_schema/schema.cypher`` for ``namespace``,
+    in order (the file is a template: ``{User}`` etc. are labels, ``{ns}`` the name prefix)."""
     text = resources.files("kgrec.graph_schema").joinpath("schema.cypher").read_text("utf-8")
     body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
-    return [s.strip() for s in body.split(";") if s.strip()]
+    names = {member.value: label for label, member in namespace.labels.items()}
+    return [
+        s.strip().format(ns=namespace.name_prefix, **names) for s in body.split(";") if s.strip()
+    ]
 
 
 def schema_turtle() -> str:

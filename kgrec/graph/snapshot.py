@@ -1,7 +1,7 @@
 """A training snapshot: the store's graph as contiguous indices and tensors.
 
 Both stores export the same :class:`Snapshot` for the same data: node ids are ordered by
-:func:`id_order` (numeric ids numerically, then the rest as strings), interactions by
+:func:`id_order` (ASCII-digit ids numerically, then the rest as strings), interactions by
 (user, item) index and every relation's edges by (head, tail) index.
 """
 
@@ -25,9 +25,48 @@ NODE_TYPES = tuple(label.key for label in NodeLabel)
 INTERACTION_EDGE: EdgeType = ("user", INTERACTED, "item")
 
 
-def id_order(node_id: str) -> tuple[int, int, str]:
-    """Sort key for external ids: ``"2" < "10" < "abc"``."""
-    return (0, int(node_id), "") if node_id.isdigit() else (1, 0, node_id)
+def id_order(node_id: str) -> tuple[int, int, str, str]:
+    """Sort key for external ids: ``"2" < "010" < "10" < "abc" < "²"``.
+
+    Ids of ASCII digits only sort by value (compared as digit strings, so any length works),
+    ties by the id itself; every other id (``"a1"``, ``"²"``, ``"١٢"``) sorts after them, by code
+    point. Distinct ids get distinct keys, so the order is total and the same in every store.
+    """
+    if node_id.isascii() and node_id.isdigit():
+        digits = node_id.lstrip("0")
+        return (0, len(digits), digits, node_id)
+    return (1, 0, "", node_id)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def tensor_digest(tensor: torch.Tensor) -> str:
+    """SHA-256 of a tensor's dtype, shape and bytes (e.g. an ``[2, E]`` edge index)."""
+    header = f"{tensor.dtype}{list(tensor.shape)}".encode()
+    return _digest(header + tensor.detach().cpu().contiguous().numpy().tobytes())
+
+
+def edge_part(edge_type: EdgeType) -> str:
+    """The name of an edge type's part in fingerprints: ``"edges item-director->entity"``."""
+    head, relation, tail = edge_type
+    return f"edges {head}-{relation}->{tail}"
+
+
+def fingerprint_changes(saved: dict[str, str], current: dict[str, str]) -> list[str]:
+    """What differs between two :meth:`Snapshot.fingerprints`, one phrase per part
+    (``"item ids differ"``, ``"edges item-director->entity: saved, not in this graph"``), in
+    key order."""
+    changes = []
+    for part in sorted(saved.keys() | current.keys()):
+        if part not in current:
+            changes.append(f"{part}: saved, not in this graph")
+        elif part not in saved:
+            changes.append(f"{part}: only in this graph")
+        elif saved[part] != current[part]:
+            changes.append(f"{part} differ")
+    return changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +126,22 @@ class Snapshot:
             raise UnknownIdError(node_type, missing)
         return torch.tensor([index[i] for i in ids], dtype=torch.long)
 
+    def fingerprints(self) -> dict[str, str]:
+        """SHA-256 per part of the graph a model depends on, keyed by a readable name: the node
+        ids of each type in index order (``"user ids"``), the train interactions
+        (``"train interactions"``) and each knowledge-graph edge type's edges
+        (``"edges item-director->entity"``). Two snapshots with equal fingerprints index the
+        same nodes identically and hold the same training edges; :func:`fingerprint_changes`
+        names the parts that differ."""
+        parts = {f"{t} ids": _digest(json.dumps(ids).encode()) for t, ids in self.node_ids.items()}
+        parts["train interactions"] = tensor_digest(self.interactions.edge_index(("train",)))
+        for edge_type, edge_index in self.triples.items():
+            parts[edge_part(edge_type)] = tensor_digest(edge_index)
+        return parts
+
     def fingerprint(self) -> str:
-        """SHA-256 of the node ids per type and the relation names: two snapshots with the same
-        fingerprint index nodes identically, so a model trained on one serves the other."""
-        payload = json.dumps([self.node_ids, self.relations], separators=(",", ":"))
-        return hashlib.sha256(payload.encode()).hexdigest()
+        """One SHA-256 of :meth:`fingerprints`."""
+        return _digest(json.dumps(self.fingerprints(), sort_keys=True).encode())
 
     @property
     def relations(self) -> list[str]:

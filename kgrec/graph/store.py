@@ -20,7 +20,6 @@ from tqdm.auto import tqdm
 from kgrec.errors import InvalidValueError, UnknownIdError
 from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, Triple
 from kgrec.graph.schema import (
-    INTERACTED,
     SPLITS,
     VECTOR_SIMILARITIES,
     NodeLabel,
@@ -148,7 +147,6 @@ class GraphStore(ABC):
             self._require(
                 {NodeLabel.USER: {r.user for r in rows}, NodeLabel.ITEM: {r.item for r in rows}}
             )
-            self._prepare_relationships({INTERACTED} if rows else set())
             self._run_batches("interactions", rows, batch_size, self._write_interactions)
         return len(rows)
 
@@ -170,7 +168,6 @@ class GraphStore(ABC):
                     for label in (NodeLabel.ITEM, NodeLabel.ENTITY)
                 }
             )
-            self._prepare_relationships({t.relation for t in rows})
             self._run_batches("triples", rows, batch_size, self._write_triples)
         return len(rows)
 
@@ -283,10 +280,6 @@ class GraphStore(ABC):
 
     @abstractmethod
     def _write_nodes(self, label: NodeLabel, batch: Sequence[NodeRecord]) -> None: ...
-
-    def _prepare_relationships(self, types: set[str]) -> None:
-        """Called once per upsert call, before its first batch, with the relationship types it
-        writes (rows already validated and de-duplicated). A store may plan the call here."""
 
     @abstractmethod
     def _write_interactions(self, batch: Sequence[Interaction]) -> None: ...
@@ -431,7 +424,12 @@ class GraphStore(ABC):
 
     @abstractmethod
     def clear(self) -> None:
-        """Delete every node and relationship (schema and indexes stay)."""
+        """Delete the users, items and entities this store holds, with their interactions and
+        knowledge-graph relationships; schema and indexes stay. The embedded store empties
+        itself. :class:`~kgrec.graph.neo4j_store.Neo4jGraphStore` deletes only the nodes with
+        its namespace's labels (never another application's nodes), and refuses, deleting
+        nothing, while any of them has a relationship to a node outside the namespace unless
+        called with ``detach_foreign=True``."""
 
     def close(self) -> None:
         """Release resources. The embedded store has none."""

@@ -2,6 +2,7 @@
 
 from kgrec.models.base import DotProductRanker, RankingModel
 from kgrec.models.bpr_mf import MatrixFactorization
+from kgrec.models.ease import EASE
 from kgrec.models.features import NodeFeatures
 from kgrec.models.graph_input import training_graph
 from kgrec.models.kgrec_model import AttentionWeights, KGRecEncoding, KGRecModel
@@ -13,13 +14,14 @@ from kgrec.models.scorer import AttentionScorer, ItemSide, ScoreParts
 
 #: Model classes by name: what a checkpoint's ``config.json`` refers to.
 MODELS: dict[str, type[RankingModel]] = {
-    cls.__name__: cls for cls in (KGRecModel, MatrixFactorization, LightGCNRanker, Popularity)
+    cls.__name__: cls for cls in (KGRecModel, MatrixFactorization, LightGCNRanker, Popularity, EASE)
 }
 
 __all__ = [
     "MODELS",
     "AttentionScorer",
     "DotProductRanker",
+    "EASE",
     "AttentionWeights",
     "ItemSide",
     "KGReasoner",

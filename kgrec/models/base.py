@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, ClassVar, Mapping
 
 import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from kgrec.graph.snapshot import INTERACTION_EDGE
+from kgrec.models.hparams import HParam, check_hparams
 
 
 class RankingModel(torch.nn.Module, ABC):
@@ -21,6 +22,10 @@ class RankingModel(torch.nn.Module, ABC):
     full-graph part once; :meth:`score` then ranks any batch of users from its result.
     """
 
+    #: What each key of :meth:`hparams` may be: a checkpoint's ``config.json`` is checked
+    #: against it (:meth:`check_hparams`) before the model is built.
+    HPARAMS: ClassVar[Mapping[str, HParam]] = {}
+
     def __init__(self, graph: HeteroData) -> None:
         super().__init__()
         self.num_users = graph["user"].num_nodes
@@ -28,7 +33,20 @@ class RankingModel(torch.nn.Module, ABC):
 
     @abstractmethod
     def hparams(self) -> dict[str, Any]:
-        """The constructor arguments besides ``graph``."""
+        """The constructor arguments besides ``graph``: the keys of :attr:`HPARAMS`."""
+
+    @classmethod
+    def check_hparams(cls, hparams: object) -> None:
+        """Raise :class:`~kgrec.errors.InvalidValueError` naming the field (``hparams.<key>``)
+        unless ``hparams`` has exactly the keys of :attr:`HPARAMS`, each value allowed."""
+        check_hparams(cls.HPARAMS, hparams)
+
+    @classmethod
+    def saved_text(cls, state: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """The text vectors ``{node type: [N_t, d_text]}`` held in a saved :meth:`state_dict`
+        (model inputs kept with the weights), to rebuild the training graph from without a
+        text encoder; empty for models that keep none."""
+        return {}
 
     @abstractmethod
     def encode(self) -> Any:

@@ -9,6 +9,7 @@ from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from kgrec.models.base import DotProductRanker
+from kgrec.models.hparams import CHANNELS
 
 
 class MatrixFactorization(DotProductRanker):
@@ -21,8 +22,11 @@ class MatrixFactorization(DotProductRanker):
         channels: :math:`d`.
     """
 
+    HPARAMS = {"channels": CHANNELS}
+
     def __init__(self, graph: HeteroData, channels: int = 64) -> None:
         super().__init__(graph)
+        self.check_hparams({"channels": channels})
         self.channels = channels
         self.user = torch.nn.Embedding(self.num_users, channels)
         self.item = torch.nn.Embedding(self.num_items, channels)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Mapping, get_args
 
 import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
+from kgrec.graph.snapshot import NODE_TYPES
+
 FeatureMode = Literal["fused", "text", "id"]
+FEATURE_MODES: tuple[str, ...] = get_args(FeatureMode)
+
+#: The buffer holding node type ``t``'s text vectors: ``TEXT_BUFFER + t``.
+TEXT_BUFFER = "text_"
 
 
 class NodeFeatures(torch.nn.Module):
@@ -33,18 +39,25 @@ class NodeFeatures(torch.nn.Module):
     def __init__(self, graph: HeteroData, channels: int, mode: FeatureMode = "fused") -> None:
         super().__init__()
         if mode not in ("fused", "text", "id"):
-            raise ValueError(f"mode must be 'fused', 'text' or 'id', got {mode!r}")
+            raise ValueError(f"mode must be one of {list(FEATURE_MODES)}, got {mode!r}")
         self.mode = mode
         self.text_proj = torch.nn.ModuleDict()
         self.id_emb = torch.nn.ModuleDict()
         for t in graph.node_types:
             text = graph[t].get("text") if mode != "id" else None
             if text is not None:
-                self.register_buffer(f"text_{t}", text)
+                self.register_buffer(TEXT_BUFFER + t, text)
                 self.text_proj[t] = torch.nn.Linear(text.size(1), channels, bias=False)
             if text is None or mode == "fused":
                 self.id_emb[t] = torch.nn.Embedding(graph[t].num_nodes, channels)
         self.reset_parameters()
+
+    @staticmethod
+    def saved_text(state: Mapping[str, Tensor], prefix: str = "") -> dict[str, Tensor]:
+        """``{t: [N_t, d_text]}``: the text buffers of the node types in a ``state_dict``
+        saved with keys ``prefix + "text_<t>"``."""
+        keys = {t: prefix + TEXT_BUFFER + t for t in NODE_TYPES}
+        return {t: state[key] for t, key in keys.items() if key in state}
 
     def reset_parameters(self) -> None:
         for emb in self.id_emb.values():
@@ -55,7 +68,7 @@ class NodeFeatures(torch.nn.Module):
     def forward(self) -> dict[str, Tensor]:
         out: dict[str, Tensor] = {}
         for t in self.text_proj:
-            out[t] = self.text_proj[t](getattr(self, f"text_{t}"))
+            out[t] = self.text_proj[t](getattr(self, TEXT_BUFFER + t))
         for t, emb in self.id_emb.items():
             out[t] = out[t] + emb.weight if t in out else emb.weight
         return out

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Mapping, NamedTuple
 
 import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from kgrec.models.base import RankingModel
-from kgrec.models.features import FeatureMode, NodeFeatures
+from kgrec.models.features import FEATURE_MODES, FeatureMode, NodeFeatures
+from kgrec.models.hparams import CHANNELS, FLAG, LAYERS, HParam
 from kgrec.models.reasoner import KGReasoner, ReasonedGraph
 from kgrec.models.scorer import AttentionScorer, ItemSide, ScoreParts
 
@@ -78,6 +79,16 @@ class KGRecModel(RankingModel):
         cosine: cosine (default) or dot-product collaborative term (see the scorer).
     """
 
+    HPARAMS = {
+        "channels": CHANNELS,
+        "num_layers": LAYERS,
+        "feature_mode": HParam(str, choices=FEATURE_MODES),
+        "use_relation_vectors": FLAG,
+        "attention_channels": CHANNELS,
+        "temperature": HParam(float, 0, 100, low_open=True),
+        "cosine": FLAG,
+    }
+
     def __init__(
         self,
         graph: HeteroData,
@@ -99,6 +110,7 @@ class KGRecModel(RankingModel):
             temperature=temperature,
             cosine=cosine,
         )
+        self.check_hparams(self._hparams)
         self.features = NodeFeatures(graph, channels, feature_mode)
         self.reasoner = KGReasoner(graph, channels, num_layers, attention_channels)
         num_relations = len(self.reasoner.item_relations) if use_relation_vectors else 0
@@ -106,6 +118,10 @@ class KGRecModel(RankingModel):
 
     def hparams(self) -> dict[str, Any]:
         return dict(self._hparams)
+
+    @classmethod
+    def saved_text(cls, state: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        return NodeFeatures.saved_text(state, prefix="features.")
 
     def reset_parameters(self) -> None:
         self.features.reset_parameters()

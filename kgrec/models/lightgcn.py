@@ -12,6 +12,7 @@ from torch_geometric.nn.models import LightGCN
 from torch_geometric.utils import to_torch_csr_tensor
 
 from kgrec.models.base import DotProductRanker, train_edge_index
+from kgrec.models.hparams import CHANNELS, LAYERS
 
 
 class LightGCNRanker(DotProductRanker):
@@ -27,8 +28,11 @@ class LightGCNRanker(DotProductRanker):
         num_layers: :math:`L`.
     """
 
+    HPARAMS = {"channels": CHANNELS, "num_layers": LAYERS}
+
     def __init__(self, graph: HeteroData, channels: int = 64, num_layers: int = 3) -> None:
         super().__init__(graph)
+        self.check_hparams({"channels": channels, "num_layers": num_layers})
         self.channels = channels
         self.num_layers = num_layers
         num_nodes = self.num_users + self.num_items

@@ -5,28 +5,42 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from kgrec.errors import InvalidValueError, shown
+
 #: Largest users x items table kept as a dense boolean lookup (bytes).
 DENSE_LOOKUP_MAX = 2**28
+#: Rejection rounds before the rows still holding a positive are drawn exactly from the user's
+#: non-positive items. A row survives ``r`` rounds with probability ``f ** (r + 1)`` for a user
+#: whose train positives are a fraction ``f`` of the catalogue: the fallback is for users with
+#: nearly every item (a user with 44% of the items reaches it once in 10**11 draws).
+REJECTION_ROUNDS = 32
 
 
 class NegativeSampler:
     """Draws items uniformly from those a user has no train interaction with.
 
     ``train_edges`` ``[2, E]`` (user, item) train pairs; ``num_items`` the catalogue size.
-    Rejection sampling in a few vectorized rounds, no Python loop over users; membership is a
-    dense ``[U * I]`` boolean lookup when it fits in :data:`DENSE_LOOKUP_MAX` bytes, else a
-    binary search in the sorted pair keys.
+    Rejection sampling in vectorized rounds, no Python loop over users; after
+    :data:`REJECTION_ROUNDS` rounds the few rows still holding a positive are drawn exactly from
+    their user's complement, so :meth:`sample` always ends. A user whose train positives are the
+    whole catalogue has no negative: :attr:`users_without_negatives` lists them, and asking
+    :meth:`sample` for one is an :class:`~kgrec.errors.InvalidValueError` (the
+    :class:`~kgrec.train.Trainer` leaves their pairs out). Membership is a dense ``[U * I]``
+    boolean lookup when it fits in :data:`DENSE_LOOKUP_MAX` bytes, else a binary search in the
+    sorted pair keys.
     """
 
     def __init__(self, train_edges: Tensor, num_items: int) -> None:
         self.num_items = num_items
-        keys = train_edges[0] * num_items + train_edges[1]
-        num_users = int(train_edges[0].max()) + 1 if keys.numel() else 0
+        self.keys = torch.unique(train_edges[0] * num_items + train_edges[1])  # sorted, distinct
+        num_users = int(train_edges[0].max()) + 1 if self.keys.numel() else 0
+        positives = torch.bincount(self.keys // num_items, minlength=num_users)
+        #: Sorted ids of the users whose train positives are every item.
+        self.users_without_negatives: Tensor = (positives == num_items).nonzero().squeeze(1)
         self.dense: Tensor | None = None
-        self.keys = torch.sort(keys).values
         if num_users * num_items <= DENSE_LOOKUP_MAX:
             self.dense = torch.zeros(num_users * num_items + 1, dtype=torch.bool)
-            self.dense[keys] = True
+            self.dense[self.keys] = True
 
     def is_positive(self, users: Tensor, items: Tensor) -> Tensor:
         """True where ``(users, items)`` (same shape) is a train interaction."""
@@ -36,12 +50,41 @@ class NegativeSampler:
         pos = torch.searchsorted(self.keys, keys).clamp(max=self.keys.numel() - 1)
         return self.keys[pos] == keys
 
+    def has_negatives(self, users: Tensor) -> Tensor:
+        """True where a user has at least one item that is not a train positive."""
+        return ~torch.isin(users, self.users_without_negatives)
+
     def sample(self, users: Tensor, num_negatives: int, generator: torch.Generator) -> Tensor:
-        """``[B, num_negatives]`` negatives for ``users`` ``[B]``."""
-        users = users.unsqueeze(1).expand(-1, num_negatives)
+        """``[B, num_negatives]`` negatives for ``users`` ``[B]``, each uniform over the user's
+        non-positive items. Raises :class:`InvalidValueError` naming the users that have none."""
+        if self.users_without_negatives.numel():
+            full = users[~self.has_negatives(users)].unique()
+            if full.numel():
+                raise InvalidValueError(
+                    f"user row(s) {shown(full.tolist())} interacted with every item in train: "
+                    "there is no negative item to sample for them"
+                )
+        users = users.unsqueeze(1).expand(-1, num_negatives).reshape(-1)
         items = torch.randint(self.num_items, users.shape, generator=generator)
-        bad = self.is_positive(users, items)
-        while bad.any():
-            items[bad] = torch.randint(self.num_items, (int(bad.sum()),), generator=generator)
-            bad = self.is_positive(users, items)
+        bad = self.is_positive(users, items).nonzero().squeeze(1)
+        for _ in range(REJECTION_ROUNDS):
+            if not bad.numel():
+                break
+            items[bad] = torch.randint(self.num_items, bad.shape, generator=generator)
+            bad = bad[self.is_positive(users[bad], items[bad])]
+        if bad.numel():
+            items[bad] = self._exact(users[bad], generator)
+        return items.view(-1, num_negatives)
+
+    def _exact(self, users: Tensor, generator: torch.Generator) -> Tensor:
+        """One uniform non-positive item per entry of ``users``, drawn from each user's
+        complement (a Python loop over the distinct users: only the few rejection left)."""
+        items = torch.empty_like(users)
+        for user in users.unique().tolist():
+            rows = (users == user).nonzero().squeeze(1)
+            span = torch.searchsorted(self.keys, torch.tensor([user, user + 1]) * self.num_items)
+            allowed = torch.ones(self.num_items, dtype=torch.bool)
+            allowed[self.keys[span[0] : span[1]] - user * self.num_items] = False
+            complement = allowed.nonzero().squeeze(1)
+            items[rows] = complement[torch.randint(complement.numel(), rows.shape, generator=generator)]
         return items

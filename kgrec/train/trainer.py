@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from kgrec.errors import shown
 from kgrec.graph.snapshot import Snapshot
 from kgrec.models.base import RankingModel
 from kgrec.train.curves import save_curves
@@ -100,11 +101,21 @@ class Trainer:
     def __init__(self, model: RankingModel, snapshot: Snapshot, config: TrainConfig | None = None) -> None:
         self.model = model
         self.config = config or TrainConfig()
-        self.train_edges = snapshot.interactions.edge_index(("train",))
+        train_edges = snapshot.interactions.edge_index(("train",))
         self.evaluator = RankingEvaluator(
             snapshot.interactions, model.num_users, model.num_items
         )
-        self.sampler = NegativeSampler(self.train_edges, model.num_items)
+        self.sampler = NegativeSampler(train_edges, model.num_items)
+        # A user with every item in train has no negative to rank a positive against.
+        rankable = self.sampler.has_negatives(train_edges[0])
+        if not rankable.all():
+            full = [snapshot.node_ids["user"][u] for u in self.sampler.users_without_negatives.tolist()]
+            log.warning(
+                "%d user(s) interacted with every item in train (%s): their %d train pairs "
+                "have no negative and are left out of training",
+                len(full), shown(full), int((~rankable).sum()),
+            )
+        self.train_edges = train_edges[:, rankable]
         self.loss_fn = LOSSES[self.config.loss]
 
     def _epoch(self, optimizer: torch.optim.Optimizer, generator: torch.Generator) -> float:

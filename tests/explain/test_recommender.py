@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from kgrec import InvalidValueError, MemoryGraphStore, NodeRecord, UnknownIdError
-from kgrec.errors import KgrecError, StoreMismatchError
+from kgrec.errors import CheckpointError, KgrecError, StoreMismatchError
 from kgrec.models import KGRecModel, MatrixFactorization, training_graph
 from kgrec.recommender import Recommender
 from tests.graph.graphs import random_graph
@@ -161,7 +161,7 @@ def test_pictures_and_browser_cypher(memory_store):
     html = top.explanation.to_html()
     assert html.lstrip().startswith("<") and top.name in html
     text = top.explanation.browser_cypher()
-    assert text.startswith(":params {") and "MATCH p0 = (:User {id: $p0n0})" in text
+    assert text.startswith(":params {") and "MATCH p0 = (:KgrecUser {id: $p0n0})" in text
 
 
 @pytest.mark.neo4j
@@ -195,9 +195,9 @@ def test_checkpoint_round_trip_and_store_check(tmp_path, store):
         assert summary(again.recommend(user, k=5)) == summary(rec.recommend(user, k=5))
     other = MemoryGraphStore()
     random_graph(other, seed=4, users=10, items=30, entities=6)
-    with pytest.raises(StoreMismatchError, match="checkpoint"):
+    with pytest.raises(CheckpointError, match="trained on a different graph: .*train interactions differ"):
         Recommender.from_checkpoint(tmp_path / "ckpt", other)
-    with pytest.raises(KgrecError, match="not a kgrec serving checkpoint"):
+    with pytest.raises(CheckpointError, match="config.json: file missing"):
         Recommender.from_checkpoint(tmp_path, store)
 
 

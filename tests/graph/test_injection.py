@@ -7,6 +7,7 @@ import pytest
 
 from kgrec import InvalidNameError, NodeRecord, Triple
 from kgrec.graph import cypher
+from kgrec.graph.schema import Namespace
 from tests.graph.graphs import toy_graph
 
 HOSTILE = [
@@ -60,7 +61,16 @@ def test_reserved_names(store):
 
 
 def test_render_revalidates():
+    ns = Namespace()
     with pytest.raises(InvalidNameError):
-        cypher.render(cypher.UPSERT_TRIPLES, head_label="Item", tail_label="Entity", relation="a`b")
+        cypher.render(cypher.UPSERT_TRIPLES, ns, head_label="Item", tail_label="Entity", relation="a`b")
     with pytest.raises(ValueError):
-        cypher.render(cypher.PATHS, max_hops="3}]-(x) DETACH DELETE x //")
+        cypher.render(cypher.PATHS, ns, max_hops="3}]-(x) DETACH DELETE x //")
+    with pytest.raises(ValueError, match="delete"):
+        cypher.render(cypher.DELETE_NODES, ns, delete="MATCH (x) DETACH DELETE")
+
+
+@pytest.mark.parametrize("prefix", ["Kgrec) DETACH DELETE n //", "1abc", "a`b", "x" * 33, None])
+def test_hostile_namespaces_are_refused(prefix):
+    with pytest.raises(InvalidNameError, match="namespace"):
+        Namespace(prefix)

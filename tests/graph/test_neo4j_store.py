@@ -13,10 +13,10 @@ pytestmark = pytest.mark.neo4j
 
 def test_constraint_keeps_ids_unique(neo4j_store, neo4j_driver):
     neo4j_store.upsert_nodes("Item", [NodeRecord("x"), NodeRecord("x", text="later wins")])
-    records, _, _ = neo4j_driver.execute_query("MATCH (n:Item {id: 'x'}) RETURN n.text AS t")
+    records, _, _ = neo4j_driver.execute_query("MATCH (n:KgrecItem {id: 'x'}) RETURN n.text AS t")
     assert [r["t"] for r in records] == ["later wins"]
     with pytest.raises(Exception, match="already exists"):
-        neo4j_driver.execute_query("CREATE (:Item {id: 'x'})")
+        neo4j_driver.execute_query("CREATE (:KgrecItem {id: 'x'})")
 
 
 def test_server_restart_between_two_loads(neo4j_server, neo4j_store):

@@ -8,13 +8,13 @@ import pytest
 import rdflib
 
 from kgrec import Neo4jGraphStore, NodeLabel
-from kgrec.graph.schema import INTERACTED, schema_statements, schema_turtle
+from kgrec.graph.schema import INTERACTED, Namespace, schema_statements, schema_turtle
 
 KGREC = rdflib.Namespace("https://kgrec.dev/schema#")
 
 
-def cypher_names() -> tuple[set[str], set[str]]:
-    text = "\n".join(schema_statements())
+def cypher_names(namespace: Namespace = Namespace("")) -> tuple[set[str], set[str]]:
+    text = "\n".join(schema_statements(namespace))
     labels = set(re.findall(r"\(\w+:(\w+)\)", text))
     types = set(re.findall(r"\[\w+:(\w+)\]", text))
     return labels, types
@@ -32,7 +32,7 @@ def test_turtle_describes_the_same_schema():
     for cls in graph.subjects(KGREC.label, None):
         assert (cls, KGREC.key, KGREC.id) in graph
     # the text-indexed properties agree
-    text = "\n".join(schema_statements())
+    text = "\n".join(schema_statements(Namespace("")))
     cypher_text = set(re.findall(r"TEXT INDEX \w+ IF NOT EXISTS FOR \(n:(\w+)\) ON \(n\.(\w+)\)", text))
     ttl_text = {
         (str(graph.value(cls, KGREC.label)), str(prop).rsplit("#", 1)[1])
@@ -46,6 +46,16 @@ def test_statements_are_idempotent_by_construction():
         assert "IF NOT EXISTS" in statement, statement
 
 
+def test_the_template_renders_each_namespace_apart():
+    labels, _ = cypher_names(Namespace())
+    assert labels == {"KgrecUser", "KgrecItem", "KgrecEntity"}
+    names = [re.search(r"(?:CONSTRAINT|INDEX) (\w+) IF", s).group(1) for s in schema_statements()]
+    assert names == ["Kgrec_user_id", "Kgrec_item_id", "Kgrec_entity_id", "Kgrec_item_name", "Kgrec_entity_name"]
+    other = "\n".join(schema_statements(Namespace("Other")))
+    assert "Kgrec" not in other and "(n:OtherItem)" in other
+    assert Namespace("").schema_name("item_id") == "item_id"
+
+
 @pytest.mark.neo4j
 def test_schema_applies_twice_and_constrains(neo4j_driver):
     store = Neo4jGraphStore(neo4j_driver)
@@ -53,7 +63,7 @@ def test_schema_applies_twice_and_constrains(neo4j_driver):
     store.apply_schema()
     records, _, _ = neo4j_driver.execute_query("SHOW CONSTRAINTS YIELD name, labelsOrTypes, properties")
     constrained = {(r["labelsOrTypes"][0], tuple(r["properties"])) for r in records}
-    assert {(label.value, ("id",)) for label in NodeLabel} <= constrained
+    assert {(f"Kgrec{label.value}", ("id",)) for label in NodeLabel} <= constrained
     records, _, _ = neo4j_driver.execute_query("SHOW INDEXES YIELD name")
     names = {r["name"] for r in records}
-    assert {"item_name", "entity_name"} <= names
+    assert {"Kgrec_item_name", "Kgrec_entity_name"} <= names

@@ -9,6 +9,7 @@ from kgrec import (
     Interaction,
     InvalidNameError,
     InvalidValueError,
+    KgrecError,
     NodeLabel,
     NodeRecord,
     Triple,
@@ -316,3 +317,14 @@ def test_clear(store):
     store.clear()
     assert store.stats().nodes == {"User": 0, "Item": 0, "Entity": 0}
     assert store.stats().relationships == {}
+
+
+def test_vector_search_without_an_index_or_of_the_wrong_size(store):
+    """Both stores raise kgrec's errors, not the server's ClientError."""
+    toy_graph(store)
+    with pytest.raises(KgrecError, match="no vector index named 'entity_embedding': call create_vector_index"):
+        store.query_vector_index("Entity", np.ones(4), k=1)
+    store.write_embeddings("Item", ["alien"], np.ones((1, 8)))
+    store.create_vector_index("Item", dimensions=8, replace=True)
+    with pytest.raises(InvalidValueError, match="'item_embedding' holds 8-d vectors, got 4"):
+        store.query_vector_index("Item", np.ones(4), k=1)

@@ -201,7 +201,7 @@ def load_csv_tables(csv_tables) -> Callable[..., LoadReport]:
                 relation="r",
                 tail="t",
                 relation_map={"directed by": "director"},
-                **triple_options,
+                **{"shared_ids": True, **triple_options},
             ),
         )
 

@@ -53,8 +53,8 @@ def test_a_triple_label_cannot_be_user(memory_store, load_csv_tables):
         ),
         (
             "kg.tsv",
-            "h\tr\tt\n10\tdirected-by\tp1\n",
-            dict(line=2, problem="invalid relation name 'directed-by'"),
+            "h\tr\tt\n10\tdirected by\tp1\n10\tdirector\tp2\n",
+            dict(line=3, problem="'directed by' and 'director' both map to 'director'"),
         ),
         ("kg.tsv", "head\tr\tt\n", dict(line=1, problem="no column 'h'")),
         (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kgrec import DataFormatError
+from kgrec.errors import DataFileNotFoundError
 from kgrec.loaders._io import find_file, local_name, read_rows, split_header
 
 
@@ -93,7 +94,9 @@ def test_find_file_looks_one_folder_down(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "b.txt").write_text("")
     assert find_file(tmp_path, "a.txt", "b.txt") == tmp_path / "sub" / "b.txt"
-    with pytest.raises(DataFormatError, match=r"none of \['c.txt'\]"):
+    with pytest.raises(
+        DataFileNotFoundError, match=r"c\.txt: file \(looked here and one folder below\) not found"
+    ):
         find_file(tmp_path, "c.txt")
 
 

@@ -41,7 +41,10 @@ def test_list_files_name_nodes_and_relations(store, kgat_dir, kgat_lists):
     for name, text in kgat_lists.items():
         (kgat_dir / name).write_text(text)
     report = load_kgat(store, kgat_dir)
-    assert report.relations == {"film.film.genre": "r0", "film.genre.parent": "r1"}
+    assert report.relations == {
+        "film.film.genre": "film_film_genre",
+        "film.genre.parent": "film_genre_parent",
+    }
     assert store.get_nodes("item", ["1"])[0].properties == {"org_id": "B2", "freebase_id": "m.2"}
     assert store.get_nodes("user", ["2"])[0].properties == {"org_id": "A3"}
     assert store.get_nodes("entity", ["4"])[0].properties == {"org_id": "m.5"}

@@ -19,11 +19,11 @@ def test_positives_load_and_sampled_negatives_are_skipped(store, kgcn_dir):
     snap = store.snapshot()
     pairs = list(zip(snap.interactions.user.tolist(), snap.interactions.item.tolist()))
     assert [(snap.node_ids["user"][u], snap.node_ids["item"][i]) for u, i in pairs] == [
-        ("0", "0"),
-        ("1", "1"),
+        ("0", "0002005018"),  # items keep the dataset's own ids (ISBNs)
+        ("1", "0060973129"),
     ]
     assert set(snap.triples) == {("item", "r0", "entity"), ("entity", "r1", "entity")}
-    assert store.get_nodes("item", ["1"])[0].properties == {"source_id": "0060973129"}
+    assert store.get_nodes("item", ["0060973129"])[0].properties == {"item_index": 1}
 
 
 def ratings_path(kgcn_dir):
@@ -99,3 +99,6 @@ def test_shared_book_crossing_counts(memory_store, shared_data):
     }
     assert len(kg_nodes) == 77_903  # entities, items included
     assert report.nodes["Entity"] == 77_903 - 14_967
+    # Items keep the dataset's own ids (ISBNs), linked to the KG by the item index file.
+    assert memory_store.get_nodes("item", ["0002005018"])[0].properties == {"item_index": 0}
+    assert len(memory_store.neighbours("item", "0771074670")) > 0  # item index 2's KG edges

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import collections
+import logging
 
 import pytest
 
 from kgrec.graph import NodeLabel
-from kgrec.loaders import load_movielens100k
+from kgrec.loaders import LinkProblem, audit_links, load_movielens100k, movielens
 from kgrec.loaders.movielens import user_text
 
 DBR = "http://dbpedia.org/resource/"
@@ -198,13 +199,119 @@ def test_shared_ml100k_counts(memory_store, shared_data):
     splits = collections.Counter(memory_store.snapshot().interactions.split.tolist())
     assert [splits[k] for k in range(3)] == [37_988, 5_945, 11_442]  # train, valid, test
     assert report.interactions == 55_375
-    # 14,543 DBpedia triples hang off the 1,408 linked films; 17 films are linked by two
-    # ML-100k items each (duplicate catalogue entries), so the items carry 14,737 edges.
+    # The 118 rejected links are dropped (shared/benchmarks/README.md): 13,624 DBpedia triples
+    # hang off the 1,291 films of the 1,307 links left; 16 films are linked by two ML-100k
+    # items each (duplicate catalogue entries), so the items carry 13,809 edges.
+    assert report.skipped == 118
     rels = memory_store.stats().relationships
-    assert sum(n for r, n in rels.items() if r not in ("INTERACTED", "has_genre")) == 14_737
-    assert rels["starring"] == 5_859 and len(rels) == 10
-    assert report.nodes == {"User": 943, "Item": 1682, "Entity": 19 + 6_848}
+    assert sum(n for r, n in rels.items() if r not in ("INTERACTED", "has_genre")) == 13_809
+    assert rels["starring"] == 5_472 and len(rels) == 10
+    assert report.nodes == {"User": 943, "Item": 1682, "Entity": 19 + 6_284}
     assert memory_store.get_nodes("item", ["1"])[0].name == "Toy Story (1995)"
+
+
+def rejected_items(shared_data) -> set[str]:
+    path = shared_data / "movielens-dbpedia-kg" / "derived" / "ml100k_item2dbpedia_rejected.tsv"
+    return {line.split("\t")[0] for line in path.read_text().splitlines()[1:] if line.strip()}
+
+
+@pytest.mark.shared_data
+def test_shared_ml100k_rejected_links_are_dropped(memory_store, shared_data):
+    """None of the 118 items with a wrong DBpedia link keeps a DBpedia triple; each keeps its
+    genres and text; the dropped links hold 8.5% of the positives."""
+    args = ml100k_args(shared_data)
+    rejected = rejected_items(shared_data)
+    assert len(rejected) == 118
+    load_movielens100k(memory_store, **args)
+    for item in rejected:
+        relations = {n.relation for n in memory_store.neighbours("item", item)}
+        assert relations <= {"has_genre", "INTERACTED"}, item
+        assert "has_genre" in relations and memory_store.get_nodes("item", [item])[0].text
+    snap = memory_store.snapshot()
+    items = snap.node_ids["item"]
+    share = sum(items[i] in rejected for i in snap.interactions.item.tolist()) / 55_375
+    assert round(share, 3) == 0.085
+    godfather = {n.node.id for n in memory_store.neighbours("item", "127")}
+    assert not any(node.startswith("http://dbpedia.org/") for node in godfather)
+
+
+@pytest.mark.shared_data
+def test_shared_ml100k_link_audit(shared_data):
+    """The audit on all 1,425 links, measured against the 118 links rejected by hand: it
+    flags 111 of them, and 50 of the 1,307 kept links: 32 are the 16 films linked from two
+    duplicate catalogue entries each, 19 have a title or year finding (one, item 392 -> a 1928
+    serial, is a wrong link the hand check missed)."""
+    kg_dir = shared_data / "movielens-dbpedia-kg"
+    genres = movielens._read_genres(shared_data / "movielens-100k" / "u.genre")
+    items, _ = movielens._read_items(shared_data / "movielens-100k" / "u.item", genres)
+    links = movielens._read_links(kg_dir, {i.id for i in items})
+    kept, dropped = movielens._drop_rejected(kg_dir, links)
+    assert (len(links), len(kept), dropped) == (1_425, 1_307, 118)
+    findings = audit_links(movielens._item_links(items, links, movielens._read_labels(kg_dir)))
+    flagged = collections.defaultdict(set)
+    for f in findings:
+        flagged[(f.item, f.resource)].add(f.reason)
+    kept_pairs = {(link.item, link.uri) for link in kept}
+    rejected_pairs = {(link.item, link.uri) for link in links} - kept_pairs
+    assert len(rejected_pairs & flagged.keys()) == 111
+    false_alarms = kept_pairs & flagged.keys()
+    assert len(false_alarms) == 50
+    assert sum(LinkProblem.SHARED in flagged[p] for p in false_alarms) == 32
+    assert sum(flagged[p] != {LinkProblem.SHARED} for p in false_alarms) == 19  # title or year
+    year = {p for p in false_alarms if LinkProblem.YEAR in flagged[p]}
+    assert year == {("392", "http://dbpedia.org/resource/The_Man_Without_a_Face_(1928_serial)")}
+
+
+def test_rejected_links_are_dropped(store, movielens):
+    """Item 2's link is rejected: it loses its DBpedia edges but keeps its genres; item 4,
+    linked to the same film, keeps them."""
+    write_rejected(movielens, "2\tGoldenEye (1995)\t" + DBR + "GoldenEye\tanother film\n")
+    report = load_movielens100k(store, movielens.data_dir, kg_dir=movielens.kg_dir)
+    assert report.skipped == 1
+    assert {n.relation for n in store.neighbours("item", "2")} == {"has_genre", "INTERACTED"}
+    assert [n.node.id for n in store.neighbours("entity", DBR + "Pierce_Brosnan")] == ["4"]
+
+    store.clear()
+    report = load_movielens100k(
+        store, movielens.data_dir, kg_dir=movielens.kg_dir, drop_rejected=False
+    )
+    assert report.skipped == 0
+    assert [n.node.id for n in store.neighbours("entity", DBR + "Pierce_Brosnan")] == ["2", "4"]
+
+
+def test_rejecting_an_unknown_link_leaves_the_store_as_it_was(
+    memory_store, movielens, expect_rejected
+):
+    load_movielens100k(memory_store, movielens.data_dir, kg_dir=movielens.kg_dir)
+    path = write_rejected(movielens, "3\tCafe Society (1993)\t" + DBR + "GoldenEye\tx\n")
+    expect_rejected(
+        memory_store,
+        lambda: load_movielens100k(memory_store, movielens.data_dir, kg_dir=movielens.kg_dir),
+        path=path.name,
+        line=2,
+        problem="rejects the link '3' -> 'http://dbpedia.org/resource/GoldenEye', which",
+    )
+
+
+def test_audit_logs_suspicious_links(memory_store, movielens, caplog):
+    """Items 2 and 4 share GoldenEye, and item 4 ("unknown") does not have its title."""
+    with caplog.at_level(logging.WARNING, logger="kgrec.loaders.movielens"):
+        load_movielens100k(memory_store, movielens.data_dir, kg_dir=movielens.kg_dir, audit=True)
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warned) == 3
+    assert sum("(shared_resource)" in m for m in warned) == 2
+    title = "suspicious link 4 -> " + DBR + "GoldenEye (title_mismatch)"
+    assert any(m.startswith(title) for m in warned)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="kgrec.loaders.movielens"):
+        load_movielens100k(memory_store, movielens.data_dir, kg_dir=movielens.kg_dir)
+    assert not caplog.records  # no audit unless asked
+
+
+def write_rejected(movielens, rows: str):
+    path = movielens.kg_dir / "derived" / "ml100k_item2dbpedia_rejected.tsv"
+    path.write_text("ml100k_item_id\tml100k_title\tdbpedia_uri\treason\n" + rows)
+    return path
 
 
 @pytest.mark.shared_data

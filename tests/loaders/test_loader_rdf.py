@@ -99,10 +99,6 @@ INTERACTION = f"<{KGREC_ID}interaction/1/1>"
         (f"{SUBJ} {PRED} {OBJ} .\n{SUBJ} {PRED} .\n", dict(line=2, problem="not N-Triples")),
         (f"{SUBJ} {PRED} {OBJ} .\n{SUBJ} {PRED} {OBJ}", dict(line=2, problem="truncated")),
         (
-            f"{SUBJ} <{EX}onto/has-genre> {OBJ} .\n",
-            dict(line=1, problem="invalid relation name 'has-genre'"),
-        ),
-        (
             f"{SUBJ} {PRED} {OBJ} .\n{SUBJ} <http://other.org/p> {OBJ} .\n",
             dict(line=2, problem="both map to 'p'"),
         ),
