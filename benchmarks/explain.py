@@ -271,10 +271,10 @@ def main() -> None:
     torch.set_num_threads(args.serving_threads)  # training above used the default
     result["serving_torch_threads"] = args.serving_threads
     result["recommender"] = {
-        "anchors_per_item": rec.anchors_per_item,
-        "peers": rec.peers,
-        "paths_considered": rec.paths_considered,
-        "paths_per_item": rec.paths_per_item,
+        "anchors_per_item": rec.explainer.anchors_per_item,
+        "peers": rec.explainer.peers,
+        "paths_considered": rec.explainer.paths_considered,
+        "paths_per_item": rec.explainer.paths_per_item,
     }
     result["latency_ms"] = {"embedded": latency(rec, requests, warmup, args.repeats)}
     result["throughput_users_per_s"] = {"embedded": throughput(rec, all_users)}

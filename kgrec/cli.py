@@ -12,6 +12,7 @@ import typer
 
 from kgrec import MemoryGraphStore, Neo4jGraphStore, __version__
 from kgrec.errors import KgrecError
+from kgrec.explain import Recommendation
 from kgrec.graph import GraphStore
 from kgrec.graph.schema import DEFAULT_NAMESPACE
 from kgrec.loaders._io import find_file
@@ -163,6 +164,19 @@ def demo(
         raise typer.Exit(1) from None
 
 
+#: The demo's cold-start user and the films they liked (Star Wars, The Empire Strikes Back,
+#: Return of the Jedi in MovieLens-100k).
+NEW_USER = "demo-new-user"
+NEW_USER_LIKES = ["50", "172", "181"]
+
+
+def _print_recommendations(recs: list[Recommendation]) -> None:
+    for r in recs:
+        typer.echo(f"{r.rank:>3}. {r.name}  (score {r.score:.3f}, logit {r.logit:.2f})")
+        for p in r.explanation.paths:
+            typer.echo(f"       [{p.weight:+.4f}] {p.sentence}")
+
+
 def _run_demo(
     graph_store: GraphStore, kind: StoreKind, inputs: DemoInputs, epochs: int, user: str, k: int, out: Path
 ) -> None:
@@ -181,7 +195,8 @@ def _run_demo(
     [profile] = graph_store.get_nodes("User", [user])  # an unknown user fails before training
 
     snapshot = graph_store.snapshot()
-    text = node_text_vectors(snapshot, EmbeddingCache(TextEncoder(), Path.home() / ".cache" / "kgrec"))
+    encoder = TextEncoder()
+    text = node_text_vectors(snapshot, EmbeddingCache(encoder, Path.home() / ".cache" / "kgrec"))
     seed_everything(2020)
     graph = training_graph(snapshot, text)
     model = KGRecModel(graph)
@@ -193,18 +208,24 @@ def _run_demo(
         f"{result.seconds_per_epoch:.1f}s/epoch; curves in {out / 'curves.png'}"
     )
 
-    recommender = Recommender(model, graph_store, snapshot)
+    recommender = Recommender(model, graph_store, snapshot, text_encoder=encoder)
     recommender.save(out / "checkpoint", text_model="default")
     typer.echo(f"\nTop {k} for user {user} ({profile.text}):")
     recs = recommender.recommend(user, k=k)
-    for r in recs:
-        typer.echo(f"{r.rank:>3}. {r.name}  (score {r.score:.3f}, logit {r.logit:.2f})")
-        for p in r.explanation.paths:
-            typer.echo(f"       [{p.weight:+.4f}] {p.sentence}")
+    _print_recommendations(recs)
+
     if recs and recs[0].explanation.paths:
         html = recs[0].explanation.save_html(out / "explanation.html")
         typer.echo(f"\nExplanation graph of the first item: {html}")
         typer.echo("The same paths in Neo4j Browser:\n" + recs[0].explanation.browser_cypher())
+
+    # Cold start: a user the model never saw, from three liked films, with no retraining (on
+    # Neo4j a rerun finds them stored by the last run, and so trained on).
+    if NEW_USER not in snapshot.node_ids["user"]:
+        recommender.add_user(NEW_USER, liked=NEW_USER_LIKES)
+    liked = ", ".join(r.name or r.id for r in graph_store.get_nodes("Item", NEW_USER_LIKES))
+    typer.echo(f"\nTop {k} for a new user {NEW_USER!r} who liked {liked}:")
+    _print_recommendations(recommender.recommend(NEW_USER, k=k))
 
 
 if __name__ == "__main__":

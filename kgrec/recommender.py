@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from kgrec.checks import flag, int_in_range
+from kgrec.cold import ANONYMOUS, ColdStart, LazyTextEncoder, Served
 from kgrec.errors import (
     CheckpointError,
     InvalidValueError,
@@ -21,80 +23,25 @@ from kgrec.errors import (
     UnknownIdError,
     shown,
 )
-from kgrec.explain.explanation import ExplainedPath, Explanation, Recommendation
-from kgrec.explain.ranking import PathRanker, path_view
+from kgrec.explain.explainer import Explainer
+from kgrec.explain.explanation import Explanation, Recommendation
 from kgrec.explain.sentences import SentenceBuilder
 from kgrec.graph.records import GraphPath, NodeRecord
-from kgrec.graph.schema import Namespace
 from kgrec.graph.snapshot import Snapshot, fingerprint_changes
 from kgrec.graph.store import GraphStore
 from kgrec.models import RankingModel, training_graph
-from kgrec.train.checkpoint import Checkpoint, read_checkpoint, save_checkpoint
+from kgrec.text.node_vectors import Encodes
+from kgrec.train.checkpoint import check_text_model, read_checkpoint, read_serving, save_checkpoint
 
 log = logging.getLogger(__name__)
 
 #: ``filters``: item ids to allow, or a predicate on the item's stored record.
 ItemFilter = Collection[str] | Callable[[NodeRecord], bool]
 
-#: The largest value of each count option of :class:`Recommender`.
-MAX_OPTION = 10_000
-
-
-def _check_count(value: object, what: str, low: int = 1) -> int:
-    """``value`` if it is an int from ``low`` to :data:`MAX_OPTION`, else InvalidValueError."""
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_OPTION:
-        raise InvalidValueError(f"{what} must be an int from {low} to {MAX_OPTION:,}, got {shown(value)}")
-    return value
-
-
-def _check_positive(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidValueError(f"{what} must be a positive int, got {shown(value)}")
-    return value
-
-
-def _check_flag(value: object, what: str) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidValueError(f"{what} must be True or False, got {shown(value)}")
-    return value
-
-
-def check_text_model(value: object) -> str | None:
-    """``value`` if it can name a text encoder: ``None`` (no text), ``"default"`` (the packaged
-    all-MiniLM-L6-v2), a Hugging Face model name or an existing local folder; raises
-    :class:`InvalidValueError` otherwise."""
-    if value is None or value == "default":
-        return value
-    if isinstance(value, str) and Path(value).is_dir():
-        return value
-    from huggingface_hub.utils import HFValidationError, validate_repo_id
-
-    try:
-        validate_repo_id(value)
-    except (HFValidationError, TypeError):
-        raise InvalidValueError(
-            "text_model must be None, 'default', a Hugging Face model name or an existing "
-            f"folder, got {shown(value)}"
-        ) from None
-    return value
-
-
 def _sigmoid(logit: float) -> float:
     if logit >= 0:
         return 1.0 / (1.0 + math.exp(-logit))
     return math.exp(logit) / (1.0 + math.exp(logit))  # no overflow for very negative logits
-
-
-class _UserItems:
-    """Items per user as CSR rows; ``users`` must be sorted (snapshots are)."""
-
-    def __init__(self, users: torch.Tensor, items: torch.Tensor, num_users: int) -> None:
-        counts = torch.bincount(users, minlength=num_users)
-        self.ptr = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
-        self.items = items
-
-    def __getitem__(self, user: int) -> torch.Tensor:
-        return self.items[self.ptr[user] : self.ptr[user + 1]]
 
 
 class Recommender:
@@ -104,18 +51,14 @@ class Recommender:
         model: a trained :class:`~kgrec.models.RankingModel` built on ``snapshot``'s train graph.
         store: the graph store the model's snapshot came from (paths are read from it).
         snapshot: that snapshot (default: ``store.snapshot()``).
-        sentences: the sentence builder (default: movie templates, no generator).
-        paths_per_item: explanation paths returned per item.
-        anchors_per_item: liked items whose paths to an item are considered: those whose
-            paths weigh most (see :class:`~kgrec.explain.ranking.PathRanker`).
-        peers: other users whose shared interactions may explain an item: those whose paths
-            weigh most, i.e. the user's nearest neighbours in the model's embedding space
-            (see ``peers`` in :meth:`~kgrec.graph.store.GraphStore.paths`: one path per liked
-            item and item, through the best peer who shares both).
-        paths_considered: paths fetched per item before the model ranks them.
-
-    ``paths_per_item``, ``anchors_per_item`` and ``paths_considered`` are ints from 1 and
-    ``peers`` from 0, all at most :data:`MAX_OPTION`.
+        sentences, paths_per_item, anchors_per_item, peers, paths_considered: the
+            explanation pipeline's options, see :class:`~kgrec.explain.explainer.Explainer`
+            (``rec.explainer`` holds them; defaults: movie sentence templates, 3, 3, 20, 50).
+        text_encoder: what encodes the text of items and users added later (:meth:`add_item`,
+            :meth:`add_user`): the encoder the model's text features came from, or its name as
+            :meth:`save` takes it (loaded on first use); :meth:`from_checkpoint` defaults to the
+            checkpoint's. ``None``: new nodes get no text feature from it (an error for a
+            model that reads text).
     """
 
     def __init__(
@@ -129,6 +72,7 @@ class Recommender:
         anchors_per_item: int = 3,
         peers: int = 20,
         paths_considered: int = 50,
+        text_encoder: Encodes | str | None = None,
     ) -> None:
         if not isinstance(model, RankingModel):
             raise InvalidValueError(f"model must be a RankingModel, got {type(model).__name__}")
@@ -140,32 +84,41 @@ class Recommender:
             raise InvalidValueError(
                 f"sentences must be a SentenceBuilder, got {type(sentences).__name__}"
             )
-        self.paths_per_item = _check_count(paths_per_item, "paths_per_item")
-        self.anchors_per_item = _check_count(anchors_per_item, "anchors_per_item")
-        self.peers = _check_count(peers, "peers", low=0)
-        self.paths_considered = _check_count(paths_considered, "paths_considered")
-        self.model = model.eval()
+        self.explainer = Explainer(
+            store,
+            sentences or SentenceBuilder(),
+            paths_per_item=paths_per_item,
+            anchors_per_item=anchors_per_item,
+            peers=peers,
+            paths_considered=paths_considered,
+        )
+        if isinstance(text_encoder, str):
+            text_encoder = LazyTextEncoder(check_text_model(text_encoder))
+        elif text_encoder is not None and not callable(getattr(text_encoder, "encode", None)):
+            raise InvalidValueError(
+                f"text_encoder must be a text encoder, a model name or None, got {type(text_encoder).__name__}"
+            )
         self.store = store
-        self.snapshot = snapshot if snapshot is not None else store.snapshot()
-        if self.snapshot.num_nodes("item") != model.num_items or self.snapshot.num_nodes("user") != model.num_users:
+        snapshot = snapshot if snapshot is not None else store.snapshot()
+        if snapshot.num_nodes("item") != model.num_items or snapshot.num_nodes("user") != model.num_users:
             raise StoreMismatchError(
                 f"the model knows {model.num_users} users and {model.num_items} items, the store "
-                f"has {self.snapshot.num_nodes('user')} and {self.snapshot.num_nodes('item')}"
+                f"has {snapshot.num_nodes('user')} and {snapshot.num_nodes('item')}"
             )
-        self.sentences = sentences or SentenceBuilder()
+        self._cold = ColdStart(store, text_encoder)
+        item_ids = snapshot.node_ids["item"]
+        self._serve(model, snapshot, dict(zip(item_ids, store.get_nodes("Item", item_ids))))
+
+    def _serve(self, model: RankingModel, snapshot: Snapshot, items: dict[str, NodeRecord]) -> None:
+        """Serve ``model`` on ``snapshot`` (``items``: every item's stored record)."""
+        self.model = model.eval()
+        self.snapshot = snapshot
         with torch.no_grad():
             self._encoded = model.encode()
             self.node_embeddings: dict[str, torch.Tensor] = model.node_embeddings()
-        cosine = bool(model.hparams().get("cosine", False))
-        self._ranker = PathRanker(self.snapshot, self.node_embeddings, cosine=cosine)
-        self._relations = self.snapshot.relations
-        item_ids = self.snapshot.node_ids["item"]
-        self._items = dict(zip(item_ids, store.get_nodes("Item", item_ids)))
-        table = self.snapshot.interactions
-        num_users = self.snapshot.num_nodes("user")
-        self._seen = _UserItems(table.user, table.item, num_users)  # any split
-        train = table.mask(("train",))
-        self._liked = _UserItems(table.user[train], table.item[train], num_users)
+        self._items = items
+        self._seen = snapshot.interactions.items_by_user(snapshot.num_nodes("user"))  # any split
+        self.explainer.serve(model, self._encoded, self.node_embeddings, snapshot)
 
     # -- scoring --------------------------------------------------------------------------------
     def _users(self, user_ids: Sequence[str]) -> torch.Tensor:
@@ -237,11 +190,11 @@ class Recommender:
     ) -> dict[str, list[Recommendation]]:
         """:meth:`recommend` for many users, scored in one pass: ``{user id: recommendations}``
         (empty for no users)."""
-        _check_positive(k, "k")
+        int_in_range(k, "k")
         if candidates is not None:
-            _check_positive(candidates, "candidates")
-        _check_flag(exclude_seen, "exclude_seen")
-        _check_flag(explain, "explain")
+            int_in_range(candidates, "candidates")
+        flag(exclude_seen, "exclude_seen")
+        flag(explain, "explain")
         users = self._users(user_ids)
         allowed = self._allowed(filters)
         if not user_ids:
@@ -255,33 +208,53 @@ class Recommender:
             logits = logits.masked_fill(~allowed, masked)
         if candidates is not None:
             logits = logits.masked_fill(~self._nearest(users, candidates), masked)
-        top = torch.topk(logits, min(k, logits.size(1)), dim=1)
-        item_ids = self.snapshot.node_ids["item"]
         result = {}
-        for row, user_id in enumerate(user_ids):
-            chosen = [
-                (i, g)
-                for i, g in zip(top.indices[row].tolist(), top.values[row].tolist())
-                if g > masked
-            ]
+        for row, (user_id, chosen) in enumerate(zip(user_ids, self._top(logits, k))):
             rows = [i for i, _ in chosen]
-            ids = [item_ids[i] for i in rows]
+            ids = self._item_ids(rows)
             explanations = {}
             if explain and ids:
-                explanations = self._explain(user_id, int(users[row]), ids, rows)
-            result[user_id] = [
-                Recommendation(
-                    rank=rank,
-                    item_id=item_id,
-                    name=self._items[item_id].name,
-                    text=self._items[item_id].text,
-                    score=_sigmoid(logit),
-                    logit=logit,
-                    explanation=explanations.get(item_id),
-                )
-                for rank, (item_id, (_, logit)) in enumerate(zip(ids, chosen), start=1)
-            ]
+                explanations = self.explainer.explain(user_id, int(users[row]), ids, rows)
+            result[user_id] = self._recommendations(chosen, explanations)
         return result
+
+    def _top(self, logits: torch.Tensor, k: int) -> list[list[tuple[int, float]]]:
+        """Per row of ``[B, I]`` ``logits``, the ``(item row, logit)`` of its top ``k`` items,
+        best first, leaving out masked (``-inf``) items."""
+        top = torch.topk(logits, min(k, logits.size(1)), dim=1)
+        return [
+            [(i, g) for i, g in zip(rows, values) if g > -math.inf]
+            for rows, values in zip(top.indices.tolist(), top.values.tolist())
+        ]
+
+    def _item_ids(self, rows: list[int]) -> list[str]:
+        names = self.snapshot.node_ids["item"]
+        return [names[i] for i in rows]
+
+    def _recommendations(
+        self, chosen: list[tuple[int, float]], explanations: Mapping[str, Explanation]
+    ) -> list[Recommendation]:
+        """Ranked :class:`Recommendation` records of ``chosen`` ``(item row, logit)`` pairs."""
+        return [
+            self._recommendation(rank, item_id, logit, explanations.get(item_id))
+            for rank, (item_id, (_, logit)) in enumerate(
+                zip(self._item_ids([i for i, _ in chosen]), chosen), start=1
+            )
+        ]
+
+    def _recommendation(
+        self, rank: int, item_id: str, logit: float, explanation: Explanation | None
+    ) -> Recommendation:
+        item = self._items[item_id]
+        return Recommendation(
+            rank=rank,
+            item_id=item_id,
+            name=item.name,
+            text=item.text,
+            score=_sigmoid(logit),
+            logit=logit,
+            explanation=explanation,
+        )
 
     def publish_embeddings(self, similarity: str = "cosine") -> str:
         """Write the model's user and item embeddings onto the store's nodes and (re)build the
@@ -306,109 +279,62 @@ class Recommender:
         """The explanation of any item for a user, recommended or not."""
         user = int(self._users([user_id])[0])
         rows = self.snapshot.index_of("item", [item_id]).tolist()
-        return self._explain(user_id, user, [item_id], rows)[item_id]
-
-    def _attention(
-        self, user: int, item_ids: list[str], rows: list[int]
-    ) -> tuple[dict[str, float], dict[str, float]]:
-        """The user's attention per item relation and alpha per item (uniform / 1 when the model
-        has no attention); ``user`` and ``rows`` index the snapshot."""
-        score_parts = getattr(self.model, "score_parts", None)
-        if score_parts is None:
-            return {}, dict.fromkeys(item_ids, 1.0)
-        with torch.no_grad():
-            parts = score_parts(self._encoded, torch.tensor([user]), torch.tensor(rows))
-        names = self.model.relation_names
-        attention = dict(zip(names, parts.relation_attention[0].tolist()))
-        return attention, dict(zip(item_ids, parts.alpha[0].tolist()))
-
-    def _anchors(self, user: int, item_ids: list[str], rows: list[int]) -> dict[str, list[str]]:
-        """For each item, the ``anchors_per_item`` liked (train) items whose paths to it weigh
-        most (:meth:`PathRanker.anchors`): the first steps worth explaining with."""
-        liked = self._liked[user].tolist()
-        names = self.snapshot.node_ids["item"]
-        chosen = self._ranker.anchors(liked, rows, self.anchors_per_item)
-        return {i: [names[a] for a in anchors] for i, anchors in zip(item_ids, chosen)}
-
-    def _peers(self, user: int) -> list[str]:
-        """The ``peers`` other users whose paths weigh most (:meth:`PathRanker.peers`)."""
-        names = self.snapshot.node_ids["user"]
-        return [names[v] for v in self._ranker.peers(user, self.peers)]
+        return self.explainer.explain(user_id, user, [item_id], rows)[item_id]
 
     def candidate_paths(self, user_id: str, item_ids: list[str]) -> dict[str, list[GraphPath]]:
-        """The paths the explanations are chosen from: at most ``paths_considered`` per item,
-        through the ``anchors_per_item`` liked items most similar to it and the user's
-        ``peers``, over train interactions and the snapshot's KG relations, in one store
-        round trip. Items that restriction leaves without a path are asked again through any
-        liked item, and those still without one with no restriction at all (further round
-        trips, only for those items: rare, and the last only for users with few
-        interactions)."""
+        """The paths the explanations of ``item_ids`` are chosen from (see
+        :meth:`kgrec.explain.explainer.Explainer.candidate_paths`)."""
         user = int(self._users([user_id])[0])
         rows = self.snapshot.index_of("item", item_ids).tolist()
-        return self._candidate_paths(user_id, user, item_ids, rows)
+        return self.explainer.candidate_paths(user_id, user, item_ids, rows)
 
-    def _candidate_paths(
-        self, user_id: str, user: int, item_ids: list[str], rows: list[int]
-    ) -> dict[str, list[GraphPath]]:
-        """:meth:`candidate_paths` for ids already resolved to snapshot rows."""
-        peers = self._peers(user)
-        anchors = self._anchors(user, item_ids, rows)
-        restrictions = (
-            {"via": anchors, "peers": peers, "relations": self._relations},
-            {"peers": peers, "relations": self._relations},  # any liked item as first step
-            {},  # any path at all
-        )
-        found: dict[str, list[GraphPath]] = {}
-        unreached = list(item_ids)
-        for restriction in restrictions:
-            found.update(
-                self.store.paths(user_id, unreached, limit=self.paths_considered, **restriction)
-            )
-            unreached = [i for i in unreached if not found[i]]
-            if not unreached:
-                break
-        return {i: found[i] for i in item_ids}
+    # -- cold start (kgrec.cold): new nodes, no retraining ---------------------------------------
+    def add_item(
+        self,
+        item_id: str,
+        *,
+        text: str,
+        name: str | None = None,
+        properties: Mapping[str, Any] | None = None,
+        links: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """Add item ``item_id`` to the store and to the model, recommendable and explainable
+        at once: its text is encoded with the model's text encoder and its ``links``
+        ``(relation, entity id)`` (relations the model was trained on) become KG edges its
+        embedding is propagated from. See :meth:`kgrec.cold.ColdStart.add_item` for the errors;
+        on any of them the store is unchanged."""
+        served = self._cold.add_item(self._served(), item_id, text, name, properties, links)
+        [record] = self.store.get_nodes("Item", [item_id])
+        self._serve(served.model, served.snapshot, {**self._items, item_id: record})
 
-    def _explain(
-        self, user_id: str, user: int, item_ids: list[str], rows: list[int]
-    ) -> dict[str, Explanation]:
-        """Explanations of ``item_ids`` (snapshot ``rows``) for ``user_id`` (row ``user``)."""
-        found = self._candidate_paths(user_id, user, item_ids, rows)
-        attention, alphas = self._attention(user, item_ids, rows)
-        weighed = self._ranker.weigh(user_id, found, attention, alphas)
-        explanations = {}
-        for item_id in item_ids:
-            paths = found[item_id]
-            ranked = sorted(zip(weighed[item_id], range(len(paths))), key=lambda wk: -wk[0])
-            explanations[item_id] = Explanation(
-                user_id,
-                item_id,
-                tuple(
-                    ExplainedPath(paths[j], w, path_view(paths[j]), self.sentences.sentence(paths[j]))
-                    for w, j in self._diverse(ranked, paths)
-                ),
-                getattr(self.store, "namespace", Namespace()),  # Neo4j stores have one
-            )
-        return explanations
+    def add_user(self, user_id: str, *, text: str | None = None, liked: Sequence[str] = ()) -> None:
+        """Add user ``user_id`` with attribute ``text`` and/or ``liked`` items (written as
+        train interactions) to the store and to the model: :meth:`recommend` serves them at
+        once, explained through the liked items. See :meth:`kgrec.cold.ColdStart.add_user`
+        for the errors; on any of them the store is unchanged."""
+        served = self._cold.add_user(self._served(), user_id, text, liked)
+        self._serve(served.model, served.snapshot, self._items)
 
-    def _diverse(
-        self, ranked: list[tuple[float, int]], paths: list[GraphPath]
-    ) -> list[tuple[float, int]]:
-        """The heaviest path first, then the heaviest path of each relation not shown yet, then
-        of each new (liked item, relation) pair, then the rest by weight: three near-identical
-        "another user also liked it" paths tell a reader less than one of them and a director
-        or genre path."""
-        views: set[str] = set()
-        reasons: set[tuple[str, str]] = set()
-        tiers = []
-        for _, j in ranked:
-            view = path_view(paths[j])
-            reason = (paths[j].nodes[1].id, view)
-            tiers.append(0 if view not in views else 1 if reason not in reasons else 2)
-            views.add(view)
-            reasons.add(reason)
-        order = sorted(range(len(ranked)), key=tiers.__getitem__)  # stable: by weight per tier
-        return [ranked[t] for t in order[: self.paths_per_item]]
+    @torch.no_grad()
+    def recommend_for_items(
+        self, liked: Sequence[str], k: int = 10, filters: ItemFilter | None = None
+    ) -> list[Recommendation]:
+        """The top-``k`` items for an anonymous user who liked ``liked``, as :meth:`add_user`
+        with those items would rank them, without writing anything; the liked items are
+        excluded. No explanation (``explanation=None``): the store holds no path from a user
+        it does not know. Raises :class:`UnknownIdError` for unknown items."""
+        int_in_range(k, "k")
+        allowed = self._allowed(filters)
+        served = self._cold.fold_in(self._served(), liked)
+        user = served.snapshot.index_of("user", [ANONYMOUS])
+        logits = served.model.score(served.model.encode(), user)[0]
+        logits[self.snapshot.index_of("item", list(liked))] = -float("inf")
+        if allowed is not None:
+            logits = logits.masked_fill(~allowed, -float("inf"))
+        return self._recommendations(self._top(logits.unsqueeze(0), k)[0], {})
+
+    def _served(self) -> Served:
+        return Served(self.model, self.snapshot)
 
     # -- persistence ----------------------------------------------------------------------------
     def save(
@@ -421,7 +347,7 @@ class Recommender:
         a Hugging Face model name or a folder; see :func:`check_text_model`). ``text_model``
         is metadata: the text vectors themselves are saved with the weights."""
         text_model = check_text_model(text_model)
-        _check_flag(with_kg, "with_kg")
+        flag(with_kg, "with_kg")
         graph = training_graph(self.snapshot, with_kg=with_kg)
         serving = {
             "snapshot": self.snapshot.fingerprints(),
@@ -443,7 +369,7 @@ class Recommender:
         model was trained on (saying which node ids or edges differ).
         """
         checkpoint = read_checkpoint(directory)
-        serving = _serving(checkpoint)
+        serving = read_serving(checkpoint)
         snapshot = store.snapshot()
         changes = fingerprint_changes(serving["snapshot"], snapshot.fingerprints())
         if changes:
@@ -456,6 +382,7 @@ class Recommender:
             graph = training_graph(snapshot, text, with_kg=serving["with_kg"])
         except ValueError as exc:  # text vectors of another size than the node ids
             raise CheckpointError(f"{checkpoint.weights_file}: {exc}") from None
+        options.setdefault("text_encoder", serving["text_model"])
         return cls(checkpoint.build(graph), store, snapshot, **options)
 
     def check_store(self, store: GraphStore) -> None:
@@ -466,33 +393,3 @@ class Recommender:
             raise StoreMismatchError(
                 "the store does not hold the graph the model was trained on: " + "; ".join(changes)
             )
-
-
-#: The fields of a checkpoint's ``extra.serving``, written by :meth:`Recommender.save`.
-SERVING_FIELDS = ("snapshot", "text_model", "with_kg")
-
-
-def _serving(checkpoint: Checkpoint) -> dict[str, Any]:
-    """The checked ``extra.serving`` section of a checkpoint saved by :meth:`Recommender.save`."""
-    where = f"{checkpoint.config_file}: field extra.serving"
-    serving = checkpoint.extra.get("serving")
-    if serving is None:
-        raise CheckpointError(
-            f"{where} missing: not a kgrec serving checkpoint (Recommender.save writes one)"
-        )
-    if not isinstance(serving, dict) or sorted(serving) != sorted(SERVING_FIELDS):
-        raise CheckpointError(
-            f"{where} must be an object with the fields {list(SERVING_FIELDS)}, got {shown(serving)}"
-        )
-    fingerprints = serving["snapshot"]
-    if not isinstance(fingerprints, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in fingerprints.items()
-    ):
-        raise CheckpointError(f"{where}.snapshot must map strings to strings, got {shown(fingerprints)}")
-    if not isinstance(serving["with_kg"], bool):
-        raise CheckpointError(f"{where}.with_kg must be true or false, got {shown(serving['with_kg'])}")
-    try:
-        check_text_model(serving["text_model"])
-    except InvalidValueError as exc:
-        raise CheckpointError(f"{where}.{exc}") from None
-    return serving

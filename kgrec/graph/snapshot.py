@@ -69,6 +69,19 @@ def fingerprint_changes(saved: dict[str, str], current: dict[str, str]) -> list[
     return changes
 
 
+class UserItems:
+    """Each user's items as CSR rows: ``user_items[u]`` is the ``[n_u]`` item indices of user
+    ``u``. Built from ``users``/``items`` ``[E]`` with ``users`` sorted (snapshots are)."""
+
+    def __init__(self, users: torch.Tensor, items: torch.Tensor, num_users: int) -> None:
+        counts = torch.bincount(users, minlength=num_users)
+        self.ptr = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+        self.items = items
+
+    def __getitem__(self, user: int) -> torch.Tensor:
+        return self.items[self.ptr[user] : self.ptr[user + 1]]
+
+
 @dataclass(frozen=True, slots=True)
 class InteractionTable:
     """All interactions, one row each, ordered by (user, item).
@@ -94,6 +107,13 @@ class InteractionTable:
         """``[2, E']`` user -> item index pairs of the given splits."""
         m = self.mask(splits)
         return torch.stack([self.user[m], self.item[m]])
+
+    def items_by_user(self, num_users: int, splits: Iterable[str] | None = None) -> UserItems:
+        """Each of ``num_users`` users' items in ``splits`` (``None``: every split)."""
+        if splits is None:
+            return UserItems(self.user, self.item, num_users)
+        m = self.mask(splits)
+        return UserItems(self.user[m], self.item[m], num_users)
 
 
 @dataclass(frozen=True)

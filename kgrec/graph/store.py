@@ -17,6 +17,7 @@ from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Seque
 import numpy as np
 from tqdm.auto import tqdm
 
+from kgrec.checks import int_in_range
 from kgrec.errors import InvalidValueError, UnknownIdError
 from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, Triple
 from kgrec.graph.schema import (
@@ -213,8 +214,7 @@ class GraphStore(ABC):
         ``replace=True``."""
         label = NodeLabel.parse(label)
         validate_embedding_property(property)
-        if isinstance(dimensions, bool) or not isinstance(dimensions, int) or dimensions <= 0:
-            raise InvalidValueError(f"dimensions must be a positive int, got {dimensions!r}")
+        int_in_range(dimensions, "dimensions")
         if similarity not in VECTOR_SIMILARITIES:
             raise InvalidValueError(f"similarity must be one of {VECTOR_SIMILARITIES}, got {similarity!r}")
         name = vector_index_name(label)
@@ -234,8 +234,7 @@ class GraphStore(ABC):
     ) -> list[tuple[str, float]]:
         """The ``k`` ``label`` nodes nearest to ``vector`` as ``(id, score)``, best first; scores
         follow Neo4j: ``(1 + cos) / 2`` for cosine, ``1 / (1 + d^2)`` for euclidean."""
-        if isinstance(k, bool) or not isinstance(k, int) or k <= 0:
-            raise InvalidValueError(f"k must be a positive int, got {k!r}")
+        int_in_range(k, "k")
         values = np.asarray(vector, dtype=np.float64).ravel()
         if not np.isfinite(values).all():
             raise InvalidValueError("query vector must be finite")

@@ -193,3 +193,53 @@ def load_checkpoint(directory: str | Path, graph: HeteroData) -> RankingModel:
     its weights; raises :class:`~kgrec.errors.CheckpointError`, naming the file and the field,
     for a missing, corrupt or edited checkpoint or a graph that does not match."""
     return read_checkpoint(directory).build(graph)
+
+
+def check_text_model(value: object) -> str | None:
+    """``value`` if it can name a text encoder: ``None`` (no text), ``"default"`` (the packaged
+    all-MiniLM-L6-v2), a Hugging Face model name or an existing local folder; raises
+    :class:`InvalidValueError` otherwise."""
+    if value is None or value == "default":
+        return value
+    if isinstance(value, str) and Path(value).is_dir():
+        return value
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(value)
+    except (HFValidationError, TypeError):
+        raise InvalidValueError(
+            "text_model must be None, 'default', a Hugging Face model name or an existing "
+            f"folder, got {shown(value)}"
+        ) from None
+    return value
+
+
+#: The fields of a checkpoint's ``extra.serving``, written by :meth:`kgrec.Recommender.save`.
+SERVING_FIELDS = ("snapshot", "text_model", "with_kg")
+
+
+def read_serving(checkpoint: Checkpoint) -> dict[str, Any]:
+    """The checked ``extra.serving`` section of a checkpoint saved by :meth:`kgrec.Recommender.save`."""
+    where = f"{checkpoint.config_file}: field extra.serving"
+    serving = checkpoint.extra.get("serving")
+    if serving is None:
+        raise CheckpointError(
+            f"{where} missing: not a kgrec serving checkpoint (Recommender.save writes one)"
+        )
+    if not isinstance(serving, dict) or sorted(serving) != sorted(SERVING_FIELDS):
+        raise CheckpointError(
+            f"{where} must be an object with the fields {list(SERVING_FIELDS)}, got {shown(serving)}"
+        )
+    fingerprints = serving["snapshot"]
+    if not isinstance(fingerprints, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in fingerprints.items()
+    ):
+        raise CheckpointError(f"{where}.snapshot must map strings to strings, got {shown(fingerprints)}")
+    if not isinstance(serving["with_kg"], bool):
+        raise CheckpointError(f"{where}.with_kg must be true or false, got {shown(serving['with_kg'])}")
+    try:
+        check_text_model(serving["text_model"])
+    except InvalidValueError as exc:
+        raise CheckpointError(f"{where}.{exc}") from None
+    return serving

@@ -19,6 +19,9 @@ MASKED_SPLITS = {"valid": ("train",), "test": ("train", "valid")}
 class RankingEvaluator:
     """Ranks all ``num_items`` items for users with items in a phase (``"valid"`` or ``"test"``).
 
+    Scores are computed on the model's device (:attr:`~kgrec.models.RankingModel.device`);
+    top-k lists and metrics come back on CPU.
+
     The user's train positives are masked, and for ``"test"`` the valid positives too; metrics
     (see :func:`~kgrec.train.metrics.ranking_metrics`) are averaged over users with at least
     one relevant item. The constructor raises :class:`~kgrec.train.leakage.LeakageError` when
@@ -40,35 +43,39 @@ class RankingEvaluator:
         self.ks = ks
         self.batch_size = batch_size
 
-    def _dense(self, splits: tuple[str, ...], start: int, end: int) -> Tensor:
-        """``[end - start, num_items]`` True where users start..end-1 interacted in ``splits``."""
-        user, item = self.interactions.edge_index(splits)
+    def _dense(self, edges: Tensor, start: int, end: int) -> Tensor:
+        """``[end - start, num_items]`` True where users start..end-1 have a pair in ``edges``
+        ``[2, E]``, on the device of ``edges``."""
+        user, item = edges
         keep = (user >= start) & (user < end)
-        out = torch.zeros(end - start, self.num_items, dtype=torch.bool)
+        out = torch.zeros(end - start, self.num_items, dtype=torch.bool, device=edges.device)
         out[user[keep] - start, item[keep]] = True
         return out
 
     @torch.no_grad()
     def _ranked(self, model: RankingModel, phase: str, k: int) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
-        """Yields ``(users [B], top items [B, k], relevant [B, N])`` per batch of users that
-        have items in ``phase``."""
+        """Yields ``(users [B], top items [B, k], relevant [B, N])``, on CPU, per batch of users
+        that have items in ``phase``; scoring and masking run on the model's device."""
         was_training = model.training
         model.eval()
+        device = model.device
+        relevant_edges = self.interactions.edge_index((phase,))
+        masked_edges = self.interactions.edge_index(MASKED_SPLITS[phase]).to(device)
         encoded = model.encode()
         for start in range(0, self.num_users, self.batch_size):
             end = min(start + self.batch_size, self.num_users)
-            relevant = self._dense((phase,), start, end)
+            relevant = self._dense(relevant_edges, start, end)
             rows = relevant.any(1).nonzero().squeeze(1)
             if rows.numel() == 0:
                 continue
             users = rows + start
-            scores = model.score(encoded, users).float()
-            scores = scores.masked_fill(self._dense(MASKED_SPLITS[phase], start, end)[rows], -torch.inf)
-            yield users, scores.topk(k, dim=1).indices, relevant[rows]
+            scores = model.score(encoded, users.to(device)).float()
+            scores = scores.masked_fill(self._dense(masked_edges, start, end)[rows.to(device)], -torch.inf)
+            yield users, scores.topk(k, dim=1).indices.cpu(), relevant[rows]
         model.train(was_training)
 
     def top_k(self, model: RankingModel, phase: str = "test", k: int = 20) -> tuple[Tensor, Tensor]:
-        """``(users [U], items [U, k])``: each evaluated user's top-k unmasked items."""
+        """``(users [U], items [U, k])`` on CPU: each evaluated user's top-k unmasked items."""
         batches = list(self._ranked(model, phase, k))
         return torch.cat([b[0] for b in batches]), torch.cat([b[1] for b in batches])
 
@@ -79,8 +86,8 @@ class RankingEvaluator:
         those items count as relevant, averaged over users with at least one of them."""
         keep = None
         if items is not None:
-            keep = torch.zeros(self.num_items, dtype=torch.bool)
-            keep[items] = True
+            keep = torch.zeros(self.num_items, dtype=torch.bool, device="cpu")  # as ``relevant``
+            keep[items.cpu()] = True
         sums = {f"{name}@{k}": 0.0 for k in self.ks for name in METRIC_NAMES}
         count = 0
         for _, top, relevant in self._ranked(model, phase, max(self.ks)):

@@ -28,7 +28,7 @@ def write_embeddings(
             raise ValueError(
                 f"{node_type}: the model has {vectors.size(0)} rows, the snapshot {len(ids)} nodes"
             )
-        store.write_embeddings(node_type, list(ids), vectors.detach().float().numpy(), property=property)
+        store.write_embeddings(node_type, list(ids), vectors.detach().float().cpu().numpy(), property=property)
         written[node_type] = len(ids)
     log.info("wrote %s embeddings as %r", written, property)
     return written

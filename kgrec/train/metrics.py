@@ -18,7 +18,7 @@ def ranking_metrics(top_items: Tensor, relevant: Tensor, ks: tuple[int, ...]) ->
     """
     hits = relevant.gather(1, top_items).float()  # [B, K]
     num_relevant = relevant.sum(1).float()  # [B]
-    ranks = torch.arange(1, hits.size(1) + 1, dtype=torch.float32)
+    ranks = torch.arange(1, hits.size(1) + 1, dtype=torch.float32, device=hits.device)
     discount = 1.0 / torch.log2(ranks + 1.0)
     ideal = torch.cumsum(discount, 0)
     none = torch.where(num_relevant > 0, 1.0, float("nan"))

@@ -27,19 +27,21 @@ class NegativeSampler:
     :meth:`sample` for one is an :class:`~kgrec.errors.InvalidValueError` (the
     :class:`~kgrec.train.Trainer` leaves their pairs out). Membership is a dense ``[U * I]``
     boolean lookup when it fits in :data:`DENSE_LOOKUP_MAX` bytes, else a binary search in the
-    sorted pair keys.
+    sorted pair keys. Every tensor it makes is on the device of ``train_edges``; pass
+    ``users`` and a ``generator`` on that device.
     """
 
     def __init__(self, train_edges: Tensor, num_items: int) -> None:
         self.num_items = num_items
         self.keys = torch.unique(train_edges[0] * num_items + train_edges[1])  # sorted, distinct
         num_users = int(train_edges[0].max()) + 1 if self.keys.numel() else 0
+        device = self.keys.device
         positives = torch.bincount(self.keys // num_items, minlength=num_users)
         #: Sorted ids of the users whose train positives are every item.
         self.users_without_negatives: Tensor = (positives == num_items).nonzero().squeeze(1)
         self.dense: Tensor | None = None
         if num_users * num_items <= DENSE_LOOKUP_MAX:
-            self.dense = torch.zeros(num_users * num_items + 1, dtype=torch.bool)
+            self.dense = torch.zeros(num_users * num_items + 1, dtype=torch.bool, device=device)
             self.dense[self.keys] = True
 
     def is_positive(self, users: Tensor, items: Tensor) -> Tensor:
@@ -65,12 +67,12 @@ class NegativeSampler:
                     "there is no negative item to sample for them"
                 )
         users = users.unsqueeze(1).expand(-1, num_negatives).reshape(-1)
-        items = torch.randint(self.num_items, users.shape, generator=generator)
+        items = torch.randint(self.num_items, users.shape, generator=generator, device=users.device)
         bad = self.is_positive(users, items).nonzero().squeeze(1)
         for _ in range(REJECTION_ROUNDS):
             if not bad.numel():
                 break
-            items[bad] = torch.randint(self.num_items, bad.shape, generator=generator)
+            items[bad] = torch.randint(self.num_items, bad.shape, generator=generator, device=bad.device)
             bad = bad[self.is_positive(users[bad], items[bad])]
         if bad.numel():
             items[bad] = self._exact(users[bad], generator)
@@ -82,9 +84,11 @@ class NegativeSampler:
         items = torch.empty_like(users)
         for user in users.unique().tolist():
             rows = (users == user).nonzero().squeeze(1)
-            span = torch.searchsorted(self.keys, torch.tensor([user, user + 1]) * self.num_items)
-            allowed = torch.ones(self.num_items, dtype=torch.bool)
+            bounds = torch.tensor([user, user + 1], device=users.device) * self.num_items
+            span = torch.searchsorted(self.keys, bounds).tolist()
+            allowed = torch.ones(self.num_items, dtype=torch.bool, device=users.device)
             allowed[self.keys[span[0] : span[1]] - user * self.num_items] = False
             complement = allowed.nonzero().squeeze(1)
-            items[rows] = complement[torch.randint(complement.numel(), rows.shape, generator=generator)]
+            pick = torch.randint(complement.numel(), rows.shape, generator=generator, device=users.device)
+            items[rows] = complement[pick]
         return items

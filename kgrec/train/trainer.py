@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from kgrec.errors import shown
 from kgrec.graph.snapshot import Snapshot
-from kgrec.models.base import RankingModel
+from kgrec.models.base import RankingModel, resolve_device
 from kgrec.train.curves import save_curves
 from kgrec.train.evaluation import RankingEvaluator
 from kgrec.train.losses import LOSSES, LossName
@@ -40,7 +40,10 @@ class TrainConfig:
     keeps the scored item set small on large catalogues; ``l2`` weights the
     squared norm of the layer-0 embeddings of the batch's distinct users and items, divided by
     the batch size; training stops after ``patience`` evaluations without a
-    better ``valid`` :attr:`monitor` and the best weights are restored."""
+    better ``valid`` :attr:`monitor` and the best weights are restored. ``device`` (a string or
+    :class:`torch.device`; default ``"cuda"`` when CUDA is available, else ``"cpu"``) is where
+    the model is trained and evaluated; it is validated and kept as its string form
+    (``"cpu"``, ``"cuda:1"``), so the config stays JSON-able."""
 
     loss: LossName = "bpr"
     epochs: int = 300
@@ -54,6 +57,10 @@ class TrainConfig:
     monitor: str = "ndcg@20"
     seed: int = 2020
     progress: bool = True
+    device: str | torch.device | None = None
+
+    def __post_init__(self) -> None:
+        self.device = str(resolve_device(self.device))
 
 
 #: Sampled softmax with 256 negatives: the training chosen for KGRecModel on ml100k's valid split
@@ -78,12 +85,12 @@ class TrainResult:
 
 def _compact(index: Tensor, size: int) -> tuple[Tensor, Tensor]:
     """``(unique [n], inverse)`` of ``index`` with values in ``[0, size)``, like
-    ``index.unique(return_inverse=True)`` but in linear time (no sort)."""
-    present = torch.zeros(size, dtype=torch.bool)
+    ``index.unique(return_inverse=True)`` but in linear time (no sort); on ``index``'s device."""
+    present = torch.zeros(size, dtype=torch.bool, device=index.device)
     present[index] = True
     unique = present.nonzero().squeeze(1)
-    position = torch.empty(size, dtype=torch.long)
-    position[unique] = torch.arange(unique.numel())
+    position = torch.empty(size, dtype=torch.long, device=index.device)
+    position[unique] = torch.arange(unique.numel(), device=index.device)
     return unique, position[index]
 
 
@@ -96,12 +103,17 @@ class Trainer:
     :meth:`~kgrec.models.RankingModel.score_pairs`, the users against the shared items), and
     steps Adam on the loss plus L2. Model
     selection uses the valid split only; the test split is never read here.
+
+    The model is moved to ``config.device`` and stays there after :meth:`fit`; the train pairs,
+    the negative sampler and every batch tensor live there too.
     """
 
     def __init__(self, model: RankingModel, snapshot: Snapshot, config: TrainConfig | None = None) -> None:
         self.model = model
         self.config = config or TrainConfig()
-        train_edges = snapshot.interactions.edge_index(("train",))
+        self.device = resolve_device(self.config.device)
+        self.model.to(self.device)
+        train_edges = snapshot.interactions.edge_index(("train",)).to(self.device)
         self.evaluator = RankingEvaluator(
             snapshot.interactions, model.num_users, model.num_items
         )
@@ -120,14 +132,16 @@ class Trainer:
 
     def _epoch(self, optimizer: torch.optim.Optimizer, generator: torch.Generator) -> float:
         cfg = self.config
-        order = torch.randperm(self.train_edges.size(1), generator=generator)
+        order = torch.randperm(self.train_edges.size(1), generator=generator, device=self.device)
         total = 0.0
         for batch in order.split(cfg.batch_size):
             users, positives = self.train_edges[:, batch]
             batch_users, user_pos = _compact(users, self.model.num_users)
             encoded = self.model.encode()
             if cfg.shared_negatives:
-                shared = torch.randint(self.model.num_items, (cfg.num_negatives,), generator=generator)
+                shared = torch.randint(
+                    self.model.num_items, (cfg.num_negatives,), generator=generator, device=self.device
+                )
                 negatives = shared.expand(users.numel(), -1)
                 known = self.sampler.is_positive(users.unsqueeze(1).expand_as(negatives), negatives)
                 positive_scores = self.model.score_pairs(encoded, users, positives)  # [B]
@@ -160,7 +174,7 @@ class Trainer:
         if not params:
             result.best_valid = self.evaluator.evaluate(self.model, "valid")
             return result
-        generator = torch.Generator().manual_seed(cfg.seed)
+        generator = torch.Generator(device=self.device).manual_seed(cfg.seed)
         optimizer = torch.optim.Adam(params, lr=cfg.lr)
         best_state, best_value, stale = None, -float("inf"), 0
         self.model.train()

@@ -73,23 +73,23 @@ def test_restricted_candidates_keep_the_heaviest_path(memory_store):
     explanation equals the heaviest of every path through the anchors, and co-user paths go
     through peers only, unless those leave the item without a path (then anything goes)."""
     rec = recommender(memory_store)
-    rec.peers = 3
+    rec.explainer.peers = 3
     users = rec.snapshot.node_ids["user"]
     compared = 0
     for row, user in enumerate(users):
-        peers = set(rec._peers(row))
+        peers = set(rec.explainer._peers(row))
         assert len(peers) == 3 and user not in peers
         for r in rec.recommend(user, k=6):
             item_rows = rec.snapshot.index_of("item", [r.item_id]).tolist()
-            via = rec._anchors(row, [r.item_id], item_rows)
+            via = rec.explainer._anchors(row, [r.item_id], item_rows)
             middles = {p.path.nodes[2] for p in r.explanation.paths if len(p.path) == 3}
             if any(m.label.value == "User" and m.id not in peers for m in middles):
                 assert memory_store.paths(user, [r.item_id], via=via, peers=sorted(peers)) == {r.item_id: []}
             every = memory_store.paths(user, [r.item_id], via=via, limit=10_000)[r.item_id]
             if not every:
                 continue
-            attention, alpha = rec._attention(row, [r.item_id], item_rows)
-            weights = rec._ranker.weigh(user, {r.item_id: every}, attention, alpha)[r.item_id]
+            attention, alpha = rec.explainer._attention(row, [r.item_id], item_rows)
+            weights = rec.explainer.ranker.weigh(user, {r.item_id: every}, attention, alpha)[r.item_id]
             top = every[max(range(len(every)), key=weights.__getitem__)]
             if len(top) == 3 and top.nodes[2].label.value == "User" and top.nodes[2].id not in peers:
                 continue  # its peer is not among the 3 nearest: the restriction's price

@@ -7,7 +7,8 @@ import pytest
 
 from kgrec import InvalidValueError, MemoryGraphStore, NodeRecord, UnknownIdError
 from kgrec.errors import StoreMismatchError
-from kgrec.recommender import MAX_OPTION, Recommender
+from kgrec.explain.explainer import MAX_OPTION
+from kgrec.recommender import Recommender
 from tests.explain.test_recommender import recommender
 from tests.graph.graphs import random_graph
 

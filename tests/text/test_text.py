@@ -21,7 +21,7 @@ def encoder() -> TextEncoder:
 class CountingEncoder:
     """A fake encoder that records what it was asked to encode."""
 
-    model_name = "fake"
+    fingerprint = "fake"
     dim = 3
 
     def __init__(self) -> None:
