@@ -8,7 +8,8 @@ split with ``kgrec.loaders.load_movielens100k`` into a MemoryGraphStore and trai
 (model, seed) with early stopping on valid NDCG@20 under one rule for all models (``--epochs``
 and ``--patience``); only the learning rate, loss and batch size are per model (picked on
 valid, see ``MODELS``); EASE, fitted in closed form, takes its lambda from ``EASE_L2`` by valid
-NDCG@20. Writes ``RESULTS_DIR/ml100k.json``, the test top-20 lists
+NDCG@20. Writes ``RESULTS_DIR/ml100k.json`` (models not run this time keep their entries from
+the file already there, each entry dated by its ``measured`` field), the test top-20 lists
 ``RESULTS_DIR/ml100k_<model>_seed<seed>.tsv`` and each run's valid curve
 (``RESULTS_DIR/curves/ml100k_<model>_seed<seed>/history.json``), and re-scores every list with
 ``../shared/benchmarks/referee.py``: the run fails if the referee disagrees with a figure.
@@ -180,6 +181,20 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def keep_previous(results: dict[str, Any], out: Path) -> None:
+    """Carry into ``results`` the models of an earlier ``out`` file that this run did not train
+    (their figures and training protocol), so running a subset never loses the others."""
+    if not out.exists():
+        return
+    previous = json.loads(out.read_text())
+    for name, entry in previous.get("models", {}).items():
+        if name not in results["models"]:
+            results["models"][name] = entry
+            train = previous.get("protocol", {}).get("train", {})
+            if name in train:
+                results["protocol"]["train"][name] = train[name]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data-dir", type=Path, default=SHARED / "data" / "movielens-100k")
@@ -220,9 +235,10 @@ def main() -> None:
         runs[name].append(out)
     referee_check(args.split, runs)
 
+    measured = time.strftime("%Y-%m-%d", time.gmtime())
     results = {
         "kgrec": KGREC,
-        "models": {name: summarize(model_runs) for name, model_runs in runs.items()},
+        "models": {name: {**summarize(model_runs), "measured": measured} for name, model_runs in runs.items()},
         "protocol": {
             "stopping": f"early stopping on valid ndcg@20, patience {args.patience}, "
                         f"at most {args.epochs} epochs, best weights restored (every model)",
@@ -242,6 +258,7 @@ def main() -> None:
         "wall_minutes": (time.perf_counter() - started) / 60,
     }
     out = args.out or args.results_dir / "ml100k.json"
+    keep_previous(results, out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1))
     print(metrics_table(

@@ -28,19 +28,30 @@ class NodeFeatures(torch.nn.Module):
     ``mode="text"`` keeps the text term, ``"id"`` the id term, ``"fused"`` both; a node type with
     no ``text`` in ``graph`` is id-only whatever the mode.
 
+    With ``id_dropout`` :math:`p > 0`, in training mode each node of a type that has both terms
+    loses its id term with probability :math:`p` (the whole row, unscaled), so text and the graph
+    must stand in for it, as they do for a node the model never saw; in eval mode every node
+    keeps both terms and the output is deterministic.
+
     Args:
         graph: node types, ``num_nodes`` and optional ``text`` ``[N_t, d_text]``.
         channels: output size :math:`d`.
         mode: ``"fused"``, ``"text"`` or ``"id"``.
+        id_dropout: :math:`p` in [0, 1).
 
     Shapes: :meth:`forward` returns ``{t: [N_t, d]}``.
     """
 
-    def __init__(self, graph: HeteroData, channels: int, mode: FeatureMode = "fused") -> None:
+    def __init__(
+        self, graph: HeteroData, channels: int, mode: FeatureMode = "fused", id_dropout: float = 0.0
+    ) -> None:
         super().__init__()
         if mode not in ("fused", "text", "id"):
             raise ValueError(f"mode must be one of {list(FEATURE_MODES)}, got {mode!r}")
+        if not 0.0 <= id_dropout < 1.0:
+            raise ValueError(f"id_dropout must be in [0, 1), got {id_dropout!r}")
         self.mode = mode
+        self.id_dropout = id_dropout
         self.text_proj = torch.nn.ModuleDict()
         self.id_emb = torch.nn.ModuleDict()
         for t in graph.node_types:
@@ -70,5 +81,11 @@ class NodeFeatures(torch.nn.Module):
         for t in self.text_proj:
             out[t] = self.text_proj[t](getattr(self, TEXT_BUFFER + t))
         for t, emb in self.id_emb.items():
-            out[t] = out[t] + emb.weight if t in out else emb.weight
+            if t not in out:
+                out[t] = emb.weight
+            elif self.training and self.id_dropout > 0:
+                keep = torch.rand(emb.num_embeddings, 1, device=emb.weight.device) >= self.id_dropout
+                out[t] = out[t] + emb.weight * keep
+            else:
+                out[t] = out[t] + emb.weight
         return out

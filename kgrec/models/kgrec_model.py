@@ -8,12 +8,15 @@ from typing import Any, Mapping, NamedTuple
 import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
+from torch_geometric.utils import spmm, to_torch_csr_tensor
 
-from kgrec.models.base import RankingModel
+from kgrec.graph.snapshot import INTERACTION_EDGE, Snapshot
+from kgrec.models.base import RankingModel, grown_state
+from kgrec.models.graph_input import training_graph
 from kgrec.models.features import FEATURE_MODES, FeatureMode, NodeFeatures
 from kgrec.models.hparams import CHANNELS, FLAG, LAYERS, HParam
 from kgrec.models.reasoner import KGReasoner, ReasonedGraph
-from kgrec.models.scorer import AttentionScorer, ItemSide, ScoreParts
+from kgrec.models.scorer import AttentionScorer, ItemSide, LikedItems, ScoreParts
 
 
 @dataclass(frozen=True)
@@ -43,11 +46,14 @@ class KGRecEncoding(NamedTuple):
     ``items``: the scorer's :class:`~kgrec.models.scorer.ItemSide` of all ``[N_items]`` items,
     prepared once when encoding ran without autograd (serving, evaluation); ``None`` under
     autograd (training), where each score call computes the side of the items it scores.
+    ``profiles``: ``[N_users, R, d]`` each user's mean unit view of its liked (train) items per z
+    relation, or ``None`` for a model without z.
     """
 
     features: dict[str, Tensor]
     reasoned: ReasonedGraph
     items: ItemSide | None
+    profiles: Tensor | None = None
 
 
 class KGRecModel(RankingModel):
@@ -60,9 +66,10 @@ class KGRecModel(RankingModel):
 
     :math:`\mathbf{u}_i, \mathbf{v}_j` are LightGCN embeddings of the interaction graph; the
     knowledge graph enters through the item views :math:`\mathbf{m}_{rj}` behind
-    :math:`\mathbf{z}_{ij}` and through the text-initialized entity features, so the
-    collaborative score is never diluted by the KG. Train it with the ``"softmax"`` loss (the
-    logits are cosines over :math:`\tau`) or BPR.
+    :math:`\mathbf{z}_{ij}` (per relation, how alike the candidate and the user's liked train
+    items are, each liked item left out of its own match) and through the text-initialized
+    entity features, so the collaborative score is never diluted by the KG. Train it with the
+    ``"softmax"`` loss (the logits are cosines over :math:`\tau`) or BPR.
 
     See :class:`~kgrec.models.features.NodeFeatures`, :class:`~kgrec.models.reasoner.KGReasoner`
     and :class:`~kgrec.models.scorer.AttentionScorer`. Ablations: ``feature_mode="id"`` (no
@@ -77,6 +84,10 @@ class KGRecModel(RankingModel):
         attention_channels: size of the reasoner's relation attention projections.
         temperature: the scorer's :math:`\tau` (0.4: chosen on ml100k's valid split).
         cosine: cosine (default) or dot-product collaborative term (see the scorer).
+        id_dropout: probability of dropping a node's id embedding in training (see
+            :class:`~kgrec.models.features.NodeFeatures`).
+        z_interacted: include the ``INTERACTED`` view (from an item's users) among the z
+            relations; without it z is built from knowledge-graph relations only.
     """
 
     HPARAMS = {
@@ -87,6 +98,8 @@ class KGRecModel(RankingModel):
         "attention_channels": CHANNELS,
         "temperature": HParam(float, 0, 100, low_open=True),
         "cosine": FLAG,
+        "id_dropout": HParam(float, 0, 0.99),
+        "z_interacted": FLAG,
     }
 
     def __init__(
@@ -99,6 +112,8 @@ class KGRecModel(RankingModel):
         attention_channels: int = 32,
         temperature: float = 0.4,
         cosine: bool = True,
+        id_dropout: float = 0.0,
+        z_interacted: bool = True,
     ) -> None:
         super().__init__(graph)
         self._hparams = dict(
@@ -109,12 +124,26 @@ class KGRecModel(RankingModel):
             attention_channels=attention_channels,
             temperature=temperature,
             cosine=cosine,
+            id_dropout=id_dropout,
+            z_interacted=z_interacted,
         )
         self.check_hparams(self._hparams)
-        self.features = NodeFeatures(graph, channels, feature_mode)
+        self.features = NodeFeatures(graph, channels, feature_mode, id_dropout)
         self.reasoner = KGReasoner(graph, channels, num_layers, attention_channels)
-        num_relations = len(self.reasoner.item_relations) if use_relation_vectors else 0
+        # The z relations: a slice of the reasoner's item views (INTERACTED comes first).
+        first = 0 if z_interacted else 1
+        num_relations = len(self.reasoner.item_relations) - first if use_relation_vectors else 0
+        self.z_views = slice(first, first + num_relations)
         self.scorer = AttentionScorer(channels, num_relations, temperature, cosine)
+        liked = graph[INTERACTION_EDGE].edge_index  # [2, E] user -> item, train only
+        counts = torch.bincount(liked[0], minlength=self.num_users)
+        mean = to_torch_csr_tensor(
+            liked, counts[liked[0]].float().reciprocal(), size=(self.num_users, self.num_items)
+        )
+        self.register_buffer("liked_mean", mean, persistent=False)  # [U, I] row means
+        self.register_buffer("liked_counts", counts, persistent=False)
+        self.register_buffer("liked_keys", (liked[0] * self.num_items + liked[1]).sort().values,
+                             persistent=False)
 
     def hparams(self) -> dict[str, Any]:
         return dict(self._hparams)
@@ -130,13 +159,18 @@ class KGRecModel(RankingModel):
 
     @property
     def relation_names(self) -> list[str]:
-        return self.reasoner.relation_names if self.scorer.num_relations else []
+        return self.reasoner.relation_names[self.z_views]
 
     def encode(self) -> KGRecEncoding:
         """Features, reasoner output and, without autograd, the item side of the whole catalogue;
         ``score*`` calls on it reflect the parameters at encoding time."""
         x0 = self.features()
-        encoded = KGRecEncoding(x0, self.reasoner(x0), None)
+        reasoned = self.reasoner(x0)
+        profiles = None
+        if self.scorer.num_relations:
+            views = torch.nn.functional.normalize(reasoned.item_views[:, self.z_views], dim=-1)
+            profiles = spmm(self.liked_mean, views.flatten(1)).view(self.num_users, *views.shape[1:])
+        encoded = KGRecEncoding(x0, reasoned, None, profiles)
         if torch.is_grad_enabled():
             return encoded
         return encoded._replace(items=self._items(encoded, None))
@@ -148,7 +182,7 @@ class KGRecModel(RankingModel):
             return encoded.items if items is None else encoded.items[items]
         index = slice(None) if items is None else items
         reasoned = encoded.reasoned
-        views = reasoned.item_views[index, : self.scorer.num_relations]
+        views = reasoned.item_views[index, self.z_views]
         return self.scorer.item_side(reasoned.x["item"][index], views)
 
     def score_parts(
@@ -157,13 +191,40 @@ class KGRecModel(RankingModel):
         """The scorer's output for ``users`` ``[B]`` against ``items`` ``[K]`` (default all);
         ``parts=False`` skips the ``[B, R, K]`` relation terms."""
         user = encoded.reasoned.x["user"][users]
-        return self.scorer(user, self._items(encoded, items), parts)
+        liked = None
+        if encoded.profiles is not None:
+            liked = LikedItems(encoded.profiles[users], self.liked_counts[users],
+                               self._liked_matrix(users, items))
+        return self.scorer(user, self._items(encoded, items), parts, liked)
 
     def score(self, encoded: KGRecEncoding, users: Tensor, items: Tensor | None = None) -> Tensor:
         return self.score_parts(encoded, users, items, parts=False).logits
 
     def score_pairs(self, encoded: KGRecEncoding, users: Tensor, items: Tensor) -> Tensor:
-        return self.scorer.pairs(encoded.reasoned.x["user"][users], self._items(encoded, items))
+        liked = None
+        if encoded.profiles is not None:
+            keys, liked_keys = users * self.num_items + items, self.liked_keys
+            at = torch.searchsorted(liked_keys, keys).clamp(max=max(liked_keys.numel() - 1, 0))
+            held_out = (liked_keys[at] == keys) if liked_keys.numel() else keys < 0  # [B]
+            liked = LikedItems(encoded.profiles[users], self.liked_counts[users], held_out)
+        return self.scorer.pairs(encoded.reasoned.x["user"][users], self._items(encoded, items), liked)
+
+    def _liked_matrix(self, users: Tensor, items: Tensor | None) -> Tensor:
+        """``[B, K]`` true where item ``items[k]`` (default all) is a train item of ``users[b]``
+        (both without duplicates)."""
+        num_items = self.num_items if items is None else items.numel()
+        mask = torch.zeros(users.numel(), num_items, dtype=torch.bool, device=users.device)
+        user_at = torch.full((self.num_users,), -1, dtype=torch.long, device=users.device)
+        user_at[users] = torch.arange(users.numel(), device=users.device)
+        item_at = torch.arange(self.num_items, device=users.device)
+        if items is not None:
+            item_at = torch.full_like(item_at, -1)
+            item_at[items] = torch.arange(items.numel(), device=users.device)
+        keys = self.liked_keys
+        row, col = user_at[keys // self.num_items], item_at[keys % self.num_items]
+        hit = (row >= 0) & (col >= 0)
+        mask[row[hit], col[hit]] = True
+        return mask
 
     def regularization(self, encoded: KGRecEncoding, users: Tensor, items: Tensor) -> Tensor:
         x0 = encoded.features
@@ -185,3 +246,22 @@ class KGRecModel(RankingModel):
     def node_embeddings(self) -> dict[str, Tensor]:
         """``{t: [N_t, d]}`` final embeddings of users, items and entities."""
         return self.encode().reasoned.x
+
+    # -- cold start: nodes added after training (kgrec.cold) ------------------------------------
+    INDUCTIVE = True
+
+    def grown(
+        self, snapshot: Snapshot, rows: Mapping[str, Tensor], text: Mapping[str, Tensor | None]
+    ) -> "KGRecModel":
+        r"""The same model re-built on the grown graph with the trained parameters (see
+        :meth:`RankingModel.grown`). A new node's layer-0 feature is its text projection alone
+        (its id embedding row is zero: what the model sees for a node whose id term is
+        dropped); the reasoner then propagates as for every node, so a new user's layer
+        :math:`l+1` is the normalized sum of its liked items' layer :math:`l`, and a new item's
+        relation views come from its KG neighbours. Re-running the whole reasoner is exact
+        (neighbours' degrees and attention include the new node)."""
+        graph = training_graph(snapshot, dict(text), with_kg=len(self.reasoner.convs) > 0)
+        model = type(self)(graph, **self.hparams())
+        sizes = {t: snapshot.num_nodes(t) for t in rows}
+        model.load_state_dict(grown_state(self, model, rows, sizes))
+        return model.eval()

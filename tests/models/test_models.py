@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
-from kgrec.models import KGRecModel, LightGCNRanker, MatrixFactorization, Popularity, training_graph
+from kgrec.errors import InvalidValueError
+from kgrec.models import (
+    KGRecModel, LightGCNRanker, MatrixFactorization, NodeFeatures, Popularity, training_graph,
+)
 
 ALL_USERS = torch.arange(4)
 
@@ -19,6 +23,8 @@ MODEL_FACTORIES = {
     "kgrec": kgrec,
     "kgrec-text": lambda g: kgrec(g, feature_mode="text"),
     "kgrec-no-z": lambda g: kgrec(g, use_relation_vectors=False),
+    "kgrec-residual": lambda g: with_residual(kgrec(g)),
+    "kgrec-kg-z": lambda g: with_residual(kgrec(g, z_interacted=False)),
     "mf": lambda g: MatrixFactorization(g, channels=16),
     "lightgcn": lambda g: LightGCNRanker(g, channels=16, num_layers=2),
     "popularity": Popularity,
@@ -84,7 +90,7 @@ def test_residual_terms_match_explained_parts(tiny_graph):
     """The fast path (one [B, R d] x [R d, K] matmul) and the per-relation terms agree, and the
     residual starts at zero: an untrained model scores like its collaborative backbone."""
     model = kgrec(tiny_graph).eval()
-    torch.nn.init.normal_(model.scorer.relation_proj.weight)
+    torch.nn.init.normal_(model.scorer.relation_weight)
     encoded = model.encode()
     fast = model.score(encoded, ALL_USERS)
     parts = model.score_parts(encoded, ALL_USERS, None, parts=True)
@@ -111,12 +117,14 @@ def test_reasoner_keeps_the_collaborative_backbone(tiny_snapshot, tiny_graph):
 
 def with_residual(model):
     """Nonzero relation projection and alpha weight, so every term of the scorer counts."""
-    torch.nn.init.normal_(model.scorer.relation_proj.weight)
+    torch.nn.init.normal_(model.scorer.relation_weight)
     torch.nn.init.constant_(model.scorer.alpha_weight, 0.5)
     return model.eval()
 
 
-@pytest.mark.parametrize("kw", [{}, {"use_relation_vectors": False}, {"cosine": False}])
+@pytest.mark.parametrize("kw", [
+    {}, {"use_relation_vectors": False}, {"cosine": False}, {"z_interacted": False},
+])
 def test_catalogue_prepared_without_autograd_scores_like_the_uncached_path(tiny_graph, kw):
     """encode() under no_grad prepares the item side once; every score call on it equals the
     per-call computation of an encoding made with autograd on."""
@@ -147,3 +155,77 @@ def test_reencoding_after_a_parameter_change_gives_fresh_scores(tiny_graph):
         after = model.score(model.encode(), ALL_USERS)
     assert not torch.allclose(after, before, atol=1e-4)
     assert torch.allclose(after, model.score(model.encode(), ALL_USERS).detach(), atol=1e-6)
+
+
+# Train interactions of the tiny graph: user -> its liked items.
+LIKED = {0: [0, 1], 1: [1, 2], 2: [3], 3: [4, 5]}
+
+
+@pytest.mark.parametrize("z_interacted", [True, False])
+def test_liked_items_z_leaves_the_scored_item_out(tiny_graph, z_interacted):
+    """z of (user, item) dots each relation's view of the item with the mean view of the
+    user's other liked items: an item is never matched with itself, a single liked item
+    gives no z to itself, and an unseen item is matched against all liked items."""
+    model = with_residual(kgrec(tiny_graph, z_interacted=z_interacted))
+    assert model.relation_names[0] == "INTERACTED" if z_interacted else "INTERACTED" not in model.relation_names
+    parts = model.score_parts(model.encode(), ALL_USERS, None, parts=True)
+    reasoned = model.reasoner(model.features())
+    views = F.normalize(reasoned.item_views[:, model.z_views], dim=-1)  # [6, R, d]
+    attention = parts.relation_attention  # [4, R]
+    weight = model.scorer.relation_weight
+    for user, liked in LIKED.items():
+        for item in range(6):
+            others = [k for k in liked if k != item]
+            want = torch.zeros(views.size(1))
+            if others:
+                want = attention[user] * weight * (views[others].mean(0) * views[item]).sum(-1)
+            got = parts.relation_terms[user, :, item] * model.scorer.temperature
+            assert torch.allclose(got, want, atol=1e-5), (user, item)
+
+
+def test_liked_items_z_scores_pairs_like_the_full_matrix(tiny_graph):
+    """Pairs that are liked items (held out) and unseen pairs score as in the [B, K] matrix,
+    with and without autograd."""
+    model = with_residual(kgrec(tiny_graph))
+    users, items = torch.tensor([0, 0, 1, 2, 3, 3]), torch.tensor([0, 2, 2, 3, 1, 5])
+    for encoded in (model.encode(), torch.no_grad()(model.encode)()):
+        full = model.score(encoded, ALL_USERS)
+        assert torch.allclose(model.score_pairs(encoded, users, items), full[users, items], atol=1e-5)
+        subset = torch.tensor([5, 0, 3])
+        assert torch.allclose(model.score(encoded, torch.tensor([3, 0]), subset),
+                              full[[3, 0]][:, subset], atol=1e-5)
+
+
+def test_no_z_ablation_scores_collaborative_and_alpha_terms_only(tiny_graph):
+    """Without z the model scores exactly its collaborative term plus the alpha term."""
+    no_z = with_residual(kgrec(tiny_graph, use_relation_vectors=False))
+    assert no_z.relation_names == [] and no_z.encode().profiles is None
+    parts = no_z.score_parts(no_z.encode(), ALL_USERS, None)
+    x = no_z.encode().reasoned.x
+    cosine = F.normalize(x["user"], dim=-1) @ F.normalize(x["item"], dim=-1).t()
+    want = (cosine + no_z.scorer.alpha_weight * parts.alpha) / no_z.scorer.temperature
+    assert torch.allclose(no_z(ALL_USERS), want, atol=1e-5)
+
+
+def test_id_dropout_drops_whole_id_rows_in_training_only(tiny_graph):
+    torch.manual_seed(0)
+    features = NodeFeatures(tiny_graph, 16, id_dropout=0.5)
+    with torch.no_grad():
+        full = features.eval()()
+        assert all(torch.equal(full[t], out) for t, out in features().items())  # deterministic
+        text_only = features.text_proj["item"](tiny_graph["item"].text)
+        ids = features.id_emb["item"].weight
+        train = features.train()()
+    assert torch.allclose(full["item"], text_only + ids, atol=1e-6)
+    dropped = [torch.allclose(train["item"][k], text_only[k], atol=1e-6) for k in range(6)]
+    kept = [torch.allclose(train["item"][k], full["item"][k], atol=1e-6) for k in range(6)]
+    assert all(d != k for d, k in zip(dropped, kept)) and any(dropped) and any(kept)
+    # Users have no text: their id is all they have and is never dropped.
+    assert torch.equal(train["user"], full["user"])
+
+
+def test_new_hparams_are_checked(tiny_graph):
+    with pytest.raises(InvalidValueError, match="z_interacted"):
+        kgrec(tiny_graph, z_interacted=1)
+    with pytest.raises(InvalidValueError, match="id_dropout"):
+        kgrec(tiny_graph, id_dropout=1.0)
