@@ -18,7 +18,8 @@ from kgrec.errors import InvalidValueError, KgrecError
 from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, NodeRef, Triple
 from kgrec.graph.schema import INTERACTED, NodeLabel
 from kgrec.graph.snapshot import Snapshot
-from kgrec.graph.store import GraphStats, GraphStore, PathQuery
+from kgrec.graph.path_query import PathQuery
+from kgrec.graph.store import GraphStats, GraphStore
 
 NodeKey = tuple[NodeLabel, str]
 

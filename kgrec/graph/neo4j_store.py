@@ -10,17 +10,15 @@ node without them, so kgrec can share a database with other data.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import re
 from collections import defaultdict
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import neo4j
 import neo4j.exceptions
 import numpy as np
 
-from kgrec.errors import InvalidValueError, KgrecError, StoreUnavailableError, shown
+from kgrec.errors import InvalidValueError, KgrecError
 from kgrec.graph import cypher
 from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, NodeRef, Triple
 from kgrec.graph.schema import (
@@ -30,41 +28,18 @@ from kgrec.graph.schema import (
     NodeLabel,
     schema_statements,
 )
+from kgrec.graph.neo4j_server import check_server_version, reaching
 from kgrec.graph.snapshot import Snapshot
-from kgrec.graph.store import GraphStats, GraphStore, PathQuery
+from kgrec.graph.path_query import PathQuery
+from kgrec.graph.store import GraphStats, GraphStore
 
 log = logging.getLogger(__name__)
 
 #: Columns of a path row (see :data:`~kgrec.graph.cypher.PATHS`).
 PATH_COLUMNS = ("item_id", "nodes", "relations", "forward")
 
-#: The oldest Neo4j whose Cypher kgrec's queries use (``OPTIONAL CALL`` arrived in 5.24,
-#: ``CALL () {...}`` scoped subqueries in 5.23).
-MIN_SERVER_VERSION = (5, 24)
-
 #: Rows deleted per transaction by :meth:`Neo4jGraphStore.clear`.
 CLEAR_BATCH = 10_000
-
-
-def parse_server_version(version: str) -> tuple[int, ...]:
-    """``"5.26.30"`` -> ``(5, 26, 30)``; calendar versions (``"2025.01.0"``) compare as newer
-    than every 5.x. Raises :class:`KgrecError` for a string with no leading version number."""
-    match = re.match(r"\d+(?:\.\d+)*", version) if isinstance(version, str) else None
-    if match is None:
-        raise KgrecError(f"cannot read the Neo4j server version {shown(version)}")
-    return tuple(int(part) for part in match.group().split("."))
-
-
-def check_server_version(version: str) -> tuple[int, ...]:
-    """The parsed ``version``; raises :class:`KgrecError` if it is older than
-    :data:`MIN_SERVER_VERSION`."""
-    parsed = parse_server_version(version)
-    if parsed < MIN_SERVER_VERSION:
-        oldest = ".".join(map(str, MIN_SERVER_VERSION))
-        raise KgrecError(
-            f"Neo4j {shown(version)} is too old: kgrec's Cypher needs Neo4j {oldest} or newer"
-        )
-    return parsed
 
 
 class Neo4jGraphStore(GraphStore):
@@ -139,7 +114,7 @@ class Neo4jGraphStore(GraphStore):
             **driver_config,
         )
         try:
-            with _reaching(uri):
+            with reaching(uri):
                 driver.verify_connectivity()
             store = cls(driver, database, namespace, apply_schema, uri=uri)
         except BaseException:
@@ -153,7 +128,7 @@ class Neo4jGraphStore(GraphStore):
             self.driver.close()
 
     def _query(self, query: str, read: bool = False, **params: Any) -> list[neo4j.Record]:
-        with _reaching(self.uri):
+        with reaching(self.uri):
             records, _, _ = self.driver.execute_query(
                 query,
                 parameters_=params,
@@ -171,7 +146,7 @@ class Neo4jGraphStore(GraphStore):
             for query, params in statements:
                 tx.run(query, params).consume()
 
-        with _reaching(self.uri), self.driver.session(
+        with reaching(self.uri), self.driver.session(
             database=self.database, **session_config
         ) as session:
             session.execute_write(run_all)
@@ -416,22 +391,3 @@ def _missing(
     """``ids`` per label, narrowed to the ``(label, id)`` pairs found ``absent``, in order."""
     found = {(label, i) for label, i in absent}
     return {label: [i for i in group if (label.value, i) in found] for label, group in ids.items()}
-
-
-@contextlib.contextmanager
-def _reaching(uri: str) -> Iterator[None]:
-    """Raise the driver's failures to reach the server at ``uri`` or to log in as
-    :class:`StoreUnavailableError` naming ``uri`` (never the credentials)."""
-    try:
-        yield
-    except neo4j.exceptions.IncompleteCommit as exc:
-        raise StoreUnavailableError(
-            f"lost the connection to Neo4j at {uri} while committing: whether the last batch "
-            "was written is unknown. Re-running the load is safe (loads are idempotent)."
-        ) from exc
-    except (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired, OSError) as exc:
-        raise StoreUnavailableError(f"cannot reach Neo4j at {uri}: {exc}") from exc
-    except neo4j.exceptions.AuthError as exc:
-        raise StoreUnavailableError(
-            f"Neo4j at {uri} refused the credentials (user name or password wrong)"
-        ) from exc

@@ -19,14 +19,13 @@ from tqdm.auto import tqdm
 
 from kgrec.checks import int_in_range
 from kgrec.errors import InvalidValueError, UnknownIdError
+from kgrec.graph.path_query import PathQuery
 from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, Triple
 from kgrec.graph.schema import (
-    SPLITS,
     VECTOR_SIMILARITIES,
     NodeLabel,
     validate_embedding_property,
     validate_name,
-    validate_relation,
     vector_index_name,
 )
 from kgrec.graph.snapshot import Snapshot
@@ -73,31 +72,6 @@ def _as_record(row: Any, cls: type[T]) -> T:
 def _dedupe(rows: list[T], key: Callable[[T], Any]) -> list[T]:
     """Keep the last row for each key, in first-seen order (a batch must not MERGE twice)."""
     return list({key(r): r for r in rows}.values())
-
-
-@dataclass(frozen=True, slots=True)
-class PathQuery:
-    """A checked :meth:`GraphStore.paths` request: ``items`` without repeats; ``via`` maps every
-    item to its allowed first-step items, or is ``None`` (no restriction); ``peers`` are the
-    other users a path may pass through, most relevant first (never the user), or ``None``;
-    ``relations`` the knowledge-graph relation types a path may use, or ``None`` (all)."""
-
-    user: str
-    items: list[str]
-    max_hops: int
-    limit: int
-    splits: list[str]
-    via: dict[str, frozenset[str]] | None
-    peers: tuple[str, ...] | None
-    relations: tuple[str, ...] | None
-
-    def required(self) -> dict[NodeLabel, list[str]]:
-        """The ids that must exist: the user and peers, the items and first steps."""
-        items = set(self.items).union(*(self.via or {}).values())
-        return {
-            NodeLabel.USER: sorted({self.user, *(self.peers or ())}),
-            NodeLabel.ITEM: sorted(items),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,35 +321,8 @@ class GraphStore(ABC):
         ones a model reasons over); a store can then skip the interactions of the items on
         the way, which are most of their relationships.
         """
-        if not isinstance(user_id, str) or isinstance(item_ids, str):
-            raise InvalidValueError("paths() takes a user id string and a sequence of item ids")
-        if not 1 <= max_hops <= 3:
-            raise InvalidValueError(f"max_hops must be 1, 2 or 3, got {max_hops}")
-        if limit <= 0:
-            raise InvalidValueError(f"limit must be positive, got {limit}")
-        unknown = [s for s in splits if s not in SPLITS]
-        if unknown:
-            raise InvalidValueError(f"unknown split(s) {unknown}: expected some of {SPLITS}")
-        anchors = None if via is None else {i: frozenset(via.get(i, ())) for i in item_ids}
-        if peers is not None and (
-            isinstance(peers, str) or not all(isinstance(p, str) for p in peers)
-        ):
-            raise InvalidValueError("peers must be a sequence of user id strings")
-        if peers is not None:
-            peers = tuple(p for p in dict.fromkeys(peers) if p != user_id)
-        if relations is not None:
-            if isinstance(relations, str):
-                raise InvalidValueError("relations must be a collection of relation names")
-            relations = tuple(sorted({validate_relation(r) for r in relations}))
-        query = PathQuery(
-            user_id,
-            list(dict.fromkeys(item_ids)),
-            max_hops,
-            limit,
-            list(splits),
-            anchors,
-            peers,
-            relations,
+        query = PathQuery.checked(
+            user_id, item_ids, max_hops, limit, splits, via, peers, relations
         )
         found = self._paths(query)
         return {i: sorted(found[i], key=GraphPath.sort_key)[:limit] for i in item_ids}

@@ -12,7 +12,7 @@ import pytest
 
 from kgrec import Interaction, KgrecError, Neo4jGraphStore
 from kgrec.errors import StoreUnavailableError
-from kgrec.graph.neo4j_store import _reaching, check_server_version, parse_server_version
+from kgrec.graph.neo4j_server import check_server_version, parse_server_version, reaching
 from tests.graph.graphs import toy_graph
 
 #: What "fails fast" means here: the connect() defaults give about 5-10 s.
@@ -100,7 +100,7 @@ def test_unreadable_versions_are_refused(version):
 )
 def test_driver_failures_become_store_unavailable(raised, says):
     with pytest.raises(StoreUnavailableError, match=says) as caught:
-        with _reaching("bolt://db:7687"):
+        with reaching("bolt://db:7687"):
             raise raised
     assert caught.value.__cause__ is raised
     if isinstance(raised, neo4j.exceptions.IncompleteCommit):
