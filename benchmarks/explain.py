@@ -9,8 +9,9 @@ and saved there), both stores side by side:
   served with one torch thread: p50/p95/p99, split into scoring (``explain=False``), path
   retrieval (``candidate_paths``) and ranking (the rest); medians over repeats;
 - offline throughput of ``recommend_batch`` (users per second);
-- Fidelity@20 (share of recommended items with a path; over all users and over users with
-  train interactions) and path diversity over all users;
+- Fidelity@20 (share of recommended items with a path; over all users, and apart over users
+  with and without train interactions, the latter explained through their attributes:
+  occupation, age group, gender) and path diversity over all users;
 - the deletion test: removing the edges of an item's top-ranked path vs a random path of the
   same item, rebuilding the model's graph and re-scoring; mean score drops and their ratio;
 - Neo4j's vector index (``db.index.vector.queryNodes``) recall@20 against exact cosine top-20.
@@ -45,13 +46,16 @@ K = 20
 ALL_PATHS = 10**9  # the deletion test's random path is drawn from all of an item's paths
 
 
-def load(store) -> None:
+SPLIT = SHARED / "benchmarks" / "ml100k" / "split.tsv"
+
+
+def load(store, split_file: Path = SPLIT) -> None:
     data = SHARED / "data"
     load_movielens100k(
         store,
         data / "movielens-100k",
         kg_dir=data / "movielens-dbpedia-kg",
-        split_file=SHARED / "benchmarks" / "ml100k" / "split.tsv",
+        split_file=split_file,
     )
 
 
@@ -134,8 +138,8 @@ def throughput(rec: Recommender, users: list[str], batch: int = 64) -> dict:
 
 
 def fidelity_and_diversity(rec: Recommender, users: list[str]) -> dict:
-    """Fidelity@K over all users and over users with train interactions (a user without any
-    has no path into the train graph at all), and path diversity."""
+    """Fidelity@K over all users, over users with train interactions and over those without
+    (whose only paths go through their attributes), and path diversity."""
     with_path = {True: 0, False: 0}  # by "user has train interactions"
     items = {True: 0, False: 0}
     cold = []
@@ -153,6 +157,9 @@ def fidelity_and_diversity(rec: Recommender, users: list[str]) -> dict:
     return {
         f"fidelity@{K}": round(sum(with_path.values()) / sum(items.values()), 4),
         f"fidelity@{K}_users_with_train_interactions": round(with_path[True] / items[True], 4),
+        f"fidelity@{K}_users_without_train_interactions": (
+            round(with_path[False] / items[False], 4) if items[False] else None
+        ),
         "users_without_train_interactions": cold,
         "distinct_entities_per_user": round(statistics.mean(entities), 2),
         "distinct_relation_types_per_user": round(statistics.mean(relations), 2),
@@ -304,7 +311,8 @@ def main() -> None:
         )
     print(
         f"Fidelity@{K} {result[f'fidelity@{K}']} (users with train interactions: "
-        f"{result[f'fidelity@{K}_users_with_train_interactions']})  deletion {result['deletion']}"
+        f"{result[f'fidelity@{K}_users_with_train_interactions']}, without: "
+        f"{result[f'fidelity@{K}_users_without_train_interactions']})  deletion {result['deletion']}"
     )
     print(f"diversity: {result['distinct_entities_per_user']} entities, {result['distinct_relation_types_per_user']} relation types per user")
     if "vector_index" in result:

@@ -77,6 +77,16 @@ def demo_inputs(data_dir: Path | None, split_file: Path | None) -> DemoInputs:
     return inputs
 
 
+def _open_store(
+    kind: StoreKind, uri: str | None, user: str, password: str | None, database: str | None, namespace: str
+) -> GraphStore:
+    """The embedded store, or a connection to Neo4j with the CLI's options."""
+    if kind is StoreKind.memory:
+        return MemoryGraphStore()
+    auth = (user, password) if password else None
+    return Neo4jGraphStore.connect(uri, auth=auth, database=database, namespace=namespace)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"kgrec {__version__}")
@@ -143,13 +153,7 @@ def demo(
         raise typer.BadParameter("--replace applies to --store neo4j only", param_hint="--replace")
     inputs = demo_inputs(data_dir, split_file)
     try:
-        if store is StoreKind.memory:
-            graph_store: GraphStore = MemoryGraphStore()
-        else:
-            auth = (neo4j_user, neo4j_password) if neo4j_password else None
-            graph_store = Neo4jGraphStore.connect(
-                neo4j_uri, auth=auth, database=neo4j_database, namespace=namespace
-            )
+        graph_store = _open_store(store, neo4j_uri, neo4j_user, neo4j_password, neo4j_database, namespace)
         try:
             if replace:
                 where = f"database {neo4j_database}" if neo4j_database else "the default database"
@@ -168,6 +172,8 @@ def demo(
 #: Return of the Jedi in MovieLens-100k).
 NEW_USER = "demo-new-user"
 NEW_USER_LIKES = ["50", "172", "181"]
+#: The demo conversation's three turns.
+CONVERSATION = ("a 90s thriller with Kevin Spacey", "no crime films", "more like the first one")
 
 
 def _print_recommendations(recs: list[Recommendation]) -> None:
@@ -209,7 +215,7 @@ def _run_demo(
     )
 
     recommender = Recommender(model, graph_store, snapshot, text_encoder=encoder)
-    recommender.save(out / "checkpoint", text_model="default")
+    recommender.save(out / "checkpoint", text_model="default")  # the trained graph (kgrec mcp loads it)
     typer.echo(f"\nTop {k} for user {user} ({profile.text}):")
     recs = recommender.recommend(user, k=k)
     _print_recommendations(recs)
@@ -226,6 +232,93 @@ def _run_demo(
     liked = ", ".join(r.name or r.id for r in graph_store.get_nodes("Item", NEW_USER_LIKES))
     typer.echo(f"\nTop {k} for a new user {NEW_USER!r} who liked {liked}:")
     _print_recommendations(recommender.recommend(NEW_USER, k=k))
+
+    from kgrec.conversation import Conversation
+
+    conversation = Conversation(recommender, user_id=user)
+    typer.echo(f"\nA conversation with user {user}:")
+    for text in CONVERSATION:
+        turn = conversation.say(text, k=5)
+        typer.echo(f"\n> {text}\n  {turn.reply}")
+        for r in turn.recommendations:
+            typer.echo(f"{r.rank:>3}. {r.name}: {'; '.join(r.reasons) or 'for you'}")
+            if r.explanation is not None and r.explanation.paths:
+                typer.echo(f"       {r.explanation.paths[0].sentence}")
+
+
+class McpTransport(str, Enum):
+    stdio = "stdio"
+    streamable_http = "streamable-http"
+
+
+@app.command("mcp")
+def mcp_command(
+    checkpoint: Path = typer.Argument(
+        ..., exists=True, file_okay=False, help="checkpoint folder saved by Recommender.save (kgrec demo: OUT/checkpoint)"
+    ),
+    store: StoreKind = typer.Option(
+        StoreKind.memory,
+        help="memory: load MovieLens-100k with its DBpedia KG and split (the demo's data, see --data-dir) "
+        "into the embedded store; neo4j: serve the graph already in the database (loaded by "
+        "kgrec demo --store neo4j), nothing is loaded",
+    ),
+    data_dir: Path = typer.Option(
+        None,
+        envvar=DATA_ENV,
+        show_default=False,
+        help="--store memory: folder with movielens-100k/ and movielens-dbpedia-kg/ (default as for demo)",
+    ),
+    split_file: Path = typer.Option(
+        None, show_default=False, help="--store memory: the split the checkpoint was trained on (default as for demo)"
+    ),
+    neo4j_uri: str = typer.Option(None, envvar="NEO4J_URI"),
+    neo4j_user: str = typer.Option("neo4j", envvar="NEO4J_USER"),
+    neo4j_password: str = typer.Option(None, envvar="NEO4J_PASSWORD"),
+    neo4j_database: str = typer.Option(
+        None, envvar="NEO4J_DATABASE", show_default=False, help="Neo4j database (default: the server's)"
+    ),
+    namespace: str = typer.Option(DEFAULT_NAMESPACE, help="label prefix of kgrec's Neo4j nodes"),
+    transport: McpTransport = typer.Option(
+        McpTransport.stdio, help="stdio (for an agent that starts kgrec) or streamable-http (at http://HOST:PORT/mcp)"
+    ),
+    host: str = typer.Option("127.0.0.1", help="streamable-http only"),
+    port: int = typer.Option(8000, min=1, max=65535, help="streamable-http only"),
+) -> None:
+    """Serve a trained checkpoint to language-model agents over the Model Context Protocol.
+
+    Tools: recommend, explain, search_entities, similar_items, conversation_turn. Needs the mcp
+    package (kgrec's mcp extra). Logs go to stderr: over stdio, stdout is the protocol's.
+    """
+    if store is StoreKind.neo4j and not neo4j_uri:
+        raise typer.BadParameter("--store neo4j needs --neo4j-uri (or NEO4J_URI)", param_hint="--neo4j-uri")
+    inputs = demo_inputs(data_dir, split_file) if store is StoreKind.memory else None
+    try:
+        from kgrec.mcp_server import build_server
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("mcp"):
+            raise
+        typer.echo("Error: kgrec mcp needs the mcp extra: pip install 'kgrec[mcp]'", err=True)
+        raise typer.Exit(1) from None
+    from kgrec import Recommender
+    from kgrec.loaders import load_movielens100k
+
+    try:
+        graph_store = _open_store(store, neo4j_uri, neo4j_user, neo4j_password, neo4j_database, namespace)
+        if inputs is not None:
+            load_movielens100k(graph_store, inputs.movielens, kg_dir=inputs.kg, split_file=inputs.split)
+        try:
+            server = build_server(Recommender.from_checkpoint(checkpoint, graph_store))
+            log.info("serving %s over %s", checkpoint, transport.value)
+            if transport is McpTransport.stdio:
+                server.run("stdio")
+            else:
+                server.run("streamable-http", host=host, port=port)
+        finally:
+            graph_store.close()
+    except KgrecError as exc:
+        log.debug("mcp failed", exc_info=True)
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 if __name__ == "__main__":

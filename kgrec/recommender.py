@@ -10,6 +10,7 @@ import logging
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import torch
@@ -118,7 +119,13 @@ class Recommender:
             self.node_embeddings: dict[str, torch.Tensor] = model.node_embeddings()
         self._items = items
         self._seen = snapshot.interactions.items_by_user(snapshot.num_nodes("user"))  # any split
+        self._prior: torch.Tensor | None = None  # personal_logits() with no profile, on demand
         self.explainer.serve(model, self._encoded, self.node_embeddings, snapshot)
+
+    @property
+    def items(self) -> Mapping[str, NodeRecord]:
+        """Every served item's stored record, by id (read-only)."""
+        return MappingProxyType(self._items)
 
     # -- scoring --------------------------------------------------------------------------------
     def _users(self, user_ids: Sequence[str]) -> torch.Tensor:
@@ -277,9 +284,19 @@ class Recommender:
 
     def explain(self, user_id: str, item_id: str) -> Explanation:
         """The explanation of any item for a user, recommended or not."""
+        return self.explain_items(user_id, [item_id])[item_id]
+
+    def explain_items(self, user_id: str, item_ids: Sequence[str]) -> dict[str, Explanation]:
+        """``{item id: explanation}`` of any items for a user, their paths read in one store
+        call."""
         user = int(self._users([user_id])[0])
-        rows = self.snapshot.index_of("item", [item_id]).tolist()
-        return self.explainer.explain(user_id, user, [item_id], rows)[item_id]
+        rows = self.snapshot.index_of("item", list(item_ids)).tolist()
+        return self.explainer.explain(user_id, user, list(item_ids), rows)
+
+    def seen_items(self, user_id: str) -> list[str]:
+        """The items ``user_id`` interacted with, in any split (what :meth:`recommend` leaves
+        out by default)."""
+        return self._item_ids(self._seen[int(self._users([user_id])[0])].tolist())
 
     def candidate_paths(self, user_id: str, item_ids: list[str]) -> dict[str, list[GraphPath]]:
         """The paths the explanations of ``item_ids`` are chosen from (see
@@ -315,7 +332,6 @@ class Recommender:
         served = self._cold.add_user(self._served(), user_id, text, liked)
         self._serve(served.model, served.snapshot, self._items)
 
-    @torch.no_grad()
     def recommend_for_items(
         self, liked: Sequence[str], k: int = 10, filters: ItemFilter | None = None
     ) -> list[Recommendation]:
@@ -325,13 +341,38 @@ class Recommender:
         it does not know. Raises :class:`UnknownIdError` for unknown items."""
         int_in_range(k, "k")
         allowed = self._allowed(filters)
-        served = self._cold.fold_in(self._served(), liked)
-        user = served.snapshot.index_of("user", [ANONYMOUS])
-        logits = served.model.score(served.model.encode(), user)[0]
+        logits = self._cold_logits(liked)
         logits[self.snapshot.index_of("item", list(liked))] = -float("inf")
         if allowed is not None:
             logits = logits.masked_fill(~allowed, -float("inf"))
         return self._recommendations(self._top(logits.unsqueeze(0), k)[0], {})
+
+    @torch.no_grad()
+    def personal_logits(self, user_id: str | None = None, liked: Sequence[str] = ()) -> torch.Tensor:
+        """``[I]`` logits of every item for one person: the known user ``user_id``; else an
+        anonymous person who liked ``liked`` (the cold-start fold-in of :meth:`add_user`,
+        nothing written); else, with neither, the mean logits of every known user (a prior
+        with no profile, computed once per served model). Nothing is masked."""
+        if user_id is not None:
+            if liked:
+                raise InvalidValueError("personal_logits takes a user id or liked items, not both")
+            return self.logits([user_id])[0]
+        if liked:
+            return self._cold_logits(liked)
+        if self._prior is None:
+            users = torch.arange(self.snapshot.num_nodes("user"))
+            total = torch.zeros(self.snapshot.num_nodes("item"))
+            for batch in users.split(1024):
+                total += self.model.score(self._encoded, batch).sum(0)
+            self._prior = total / max(users.numel(), 1)
+        return self._prior.clone()
+
+    @torch.no_grad()
+    def _cold_logits(self, liked: Sequence[str]) -> torch.Tensor:
+        """``[I]`` logits for an anonymous user who liked ``liked`` (the cold-start fold-in)."""
+        served = self._cold.fold_in(self._served(), liked)
+        user = served.snapshot.index_of("user", [ANONYMOUS])
+        return served.model.score(served.model.encode(), user)[0]
 
     def _served(self) -> Served:
         return Served(self.model, self.snapshot)

@@ -119,7 +119,8 @@ class RdfMapping:
         self.text_predicate = text_predicate
         self.is_item = is_item
         self.labels: dict[str, NodeLabel | None] = {}  # node IRI -> label, if typed or minted
-        self.endpoints: dict[str, int | None] = {}  # node IRI -> first line using it in a triple
+        self.endpoints: dict[str, int | None] = {}  # node IRI -> first line it is a triple's object
+        self.user_objects: dict[str, int | None] = {}  # the same, for objects of a user's triple
         self.texts: dict[URIRef, dict[str, str]] = {
             TEXT: {},
             NAME: {},
@@ -151,7 +152,9 @@ class RdfMapping:
         else:
             for node in (str(s), str(o)):
                 self._node(node, None, line)
-                self.endpoints.setdefault(node, line)
+            self.endpoints.setdefault(str(o), line)
+            if self.labels[str(s)] is NodeLabel.USER:  # a user attribute: its object is an entity
+                self.user_objects.setdefault(str(o), line)
 
     def _node(self, iri: str, label: NodeLabel | None, line: int | None) -> None:
         if iri not in self.labels:
@@ -202,8 +205,11 @@ class RdfMapping:
         for iri, label in self.labels.items():
             label = label or (NodeLabel.ITEM if self.is_item(iri) else NodeLabel.ENTITY)
             if label is NodeLabel.USER and iri in self.endpoints:
-                problem = "knowledge-graph triples connect items and entities only"
+                problem = "a triple cannot end at a user (users link to attribute entities only)"
                 raise self._error(f"{_iri(iri)} is a User: {problem}", self.endpoints[iri])
+            if iri in self.user_objects and label is not NodeLabel.ENTITY:
+                problem = f"a user attribute must end at an entity, {_iri(iri)} is an {label.value}"
+                raise self._error(problem, self.user_objects[iri])
             node_id = parse_node_iri(iri)[1]
             self.resolved[iri] = (label, node_id)
             nodes[label].append(

@@ -2,7 +2,8 @@
 shared benchmark split, built exactly as ``shared/benchmarks/README.md`` defines the ml100k graph.
 
 Ids: users and items keep their MovieLens ids; genres are ``genre:<name>`` entities; DBpedia
-entities keep their IRIs. The DBpedia triples hang off the linked item node itself
+entities keep their IRIs; user attributes are ``occupation:<name>``, ``age:<bucket>`` and
+``gender:M|F`` entities. The DBpedia triples hang off the linked item node itself
 (``Item -[starring]-> Entity``), so a film linked by two ML-100k items gives each item its edges.
 Links listed in ``ml100k_item2dbpedia_rejected.tsv`` (links that point at another film) are
 dropped by default, as the benchmark's graph drops them.
@@ -26,6 +27,19 @@ from ._io import find_file, find_optional, local_name, read_rows, split_header
 from .link_audit import ItemLink, audit_links, title_year
 
 GENRE_RELATION = "has_genre"
+OCCUPATION_RELATION = "has_occupation"
+AGE_RELATION = "in_age_group"
+GENDER_RELATION = "has_gender"
+#: The MovieLens-1M age buckets: (lowest age, name), ascending.
+AGE_GROUPS = (
+    (0, "under 18"),
+    (18, "18-24"),
+    (25, "25-34"),
+    (35, "35-44"),
+    (45, "45-49"),
+    (50, "50-55"),
+    (56, "56+"),
+)
 SPLIT_HEADER = ("user_id", "item_id", "rating", "timestamp", "split")
 LINKS_FILE = "ml100k_item2dbpedia.tsv"
 REJECTED_LINKS_FILE = "ml100k_item2dbpedia_rejected.tsv"
@@ -53,12 +67,18 @@ def load_movielens100k(
     split_file: str | Path | None = None,
     drop_rejected: bool = True,
     audit: bool = False,
+    user_attributes: bool = True,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> LoadReport:
     """Load the ml-100k folder ``data_dir`` (``u.user``, ``u.item``, ``u.genre``, ``u.data``).
 
     Users get text from age, gender and occupation; items get ``name`` = title and text from
     title, year and genres; each genre flag becomes an ``Item -[has_genre]-> genre:<name>`` edge.
+    With ``user_attributes`` (the default), each user's attributes become entities too, so that
+    users without interactions can be explained: ``User -[has_occupation]-> occupation:<name>``
+    (named ``writer``), ``-[in_age_group]-> age:<bucket>`` (the MovieLens-1M buckets of
+    :data:`AGE_GROUPS`, named ``25-34``) and ``-[has_gender]-> gender:M|F`` (named ``male`` /
+    ``female``), each entity with a text (``occupation: writer``) for its text vector.
     ``kg_dir`` (the ``movielens-dbpedia-kg`` folder) adds the DBpedia triples whose head is a
     linked item, with entity labels as name and text. With ``drop_rejected`` (the default),
     the links listed in ``kg_dir``'s ``ml100k_item2dbpedia_rejected.tsv`` (when that file
@@ -74,6 +94,19 @@ def load_movielens100k(
     genres = _read_genres(data_dir / "u.genre")
     users = _read_users(data_dir / "u.user")
     items, triples = _read_items(data_dir / "u.item", genres)
+    entities = [NodeRecord(_genre_id(g), f"{g} (film genre)", g) for g in genres]
+    relations = {"u.item genre flag": GENRE_RELATION}
+    if user_attributes:
+        attribute_entities, attribute_triples = _user_attributes(users)
+        entities += attribute_entities
+        triples += attribute_triples
+        relations.update(
+            {
+                "u.user occupation": OCCUPATION_RELATION,
+                "u.user age": AGE_RELATION,
+                "u.user gender": GENDER_RELATION,
+            }
+        )
     user_ids = {u.id for u in users}
     item_ids = {i.id for i in items}
     interactions = _read_interactions(
@@ -82,8 +115,6 @@ def load_movielens100k(
         item_ids,
         with_split=split_file is not None,
     )
-    entities = [NodeRecord(_genre_id(g), f"{g} (film genre)", g) for g in genres]
-    relations = {"u.item genre flag": GENRE_RELATION}
     dropped = 0
     if kg_dir is not None:
         links = _read_links(Path(kg_dir), item_ids)
@@ -149,6 +180,32 @@ def _read_users(path: Path) -> list[NodeRecord]:
             )
         )
     return users
+
+
+def age_group(age: int) -> str:
+    """The MovieLens-1M bucket of ``age``: ``"under 18"``, ``"18-24"``, ... ``"56+"``."""
+    return next(name for lowest, name in reversed(AGE_GROUPS) if age >= lowest)
+
+
+def _user_attributes(users: list[NodeRecord]) -> tuple[list[NodeRecord], list[Triple]]:
+    """The attribute entities of ``users`` (those some user has) and their user -> entity
+    triples: occupation, age group and gender."""
+    entities: dict[str, NodeRecord] = {}
+    triples = []
+    for user in users:
+        age, gender, occupation = (user.properties[k] for k in ("age", "gender", "occupation"))
+        group, sex = age_group(age), _GENDERS[gender]
+        for relation, entity in (
+            (
+                OCCUPATION_RELATION,
+                NodeRecord(f"occupation:{occupation}", f"occupation: {occupation}", occupation),
+            ),
+            (AGE_RELATION, NodeRecord(f"age:{group}", f"age group: {group}", group)),
+            (GENDER_RELATION, NodeRecord(f"gender:{gender}", f"gender: {sex}", sex)),
+        ):
+            entities.setdefault(entity.id, entity)
+            triples.append(Triple(user.id, relation, entity.id, NodeLabel.USER, NodeLabel.ENTITY))
+    return list(entities.values()), triples
 
 
 def _read_items(path: Path, genres: list[str]) -> tuple[list[NodeRecord], list[Triple]]:

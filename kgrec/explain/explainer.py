@@ -73,6 +73,7 @@ class Explainer:
         cosine = bool(model.hparams().get("cosine", False))
         self.ranker = PathRanker(snapshot, embeddings, cosine=cosine)
         self.relations = snapshot.relations
+        self.attributes = snapshot.attribute_relations
         self.liked: UserItems = snapshot.interactions.items_by_user(
             snapshot.num_nodes("user"), ("train",)
         )
@@ -108,15 +109,26 @@ class Explainer:
         round trip. Items that restriction leaves without a path are asked again through any
         liked item, and those still without one with no restriction at all (further round
         trips, only for those items: rare, and the last only for users with few
-        interactions)."""
+        interactions). Items left without any path, and every item of a user without train
+        interactions (who has no other path), are asked for paths through the user's
+        attributes (``user -> attribute <- peer -> item``, see
+        :meth:`~kgrec.graph.store.GraphStore.paths`): through the ``peers``, then, for items
+        still without one, through anyone who shares an attribute."""
         peers = self._peers(user)
-        anchors = self._anchors(user, item_ids, rows)
-        restrictions = (
-            {"via": anchors, "peers": peers, "relations": self.relations},
-            {"peers": peers, "relations": self.relations},  # any liked item as first step
-            {},  # any path at all
+        through_attributes = (
+            {"attributes": self.attributes, "peers": peers},
+            {"attributes": self.attributes},
         )
-        found: dict[str, list[GraphPath]] = {}
+        restrictions: tuple[dict, ...] = through_attributes if self.attributes else ()
+        if len(self.liked[user]):
+            anchors = self._anchors(user, item_ids, rows)
+            restrictions = (
+                {"via": anchors, "peers": peers, "relations": self.relations},
+                {"peers": peers, "relations": self.relations},  # any liked item as first step
+                {},  # any path at all
+                *restrictions,
+            )
+        found: dict[str, list[GraphPath]] = {i: [] for i in item_ids}
         unreached = list(item_ids)
         for restriction in restrictions:
             found.update(

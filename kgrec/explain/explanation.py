@@ -69,7 +69,8 @@ class Explanation:
 class Recommendation:
     """One recommended item: ``logit`` is the model's :math:`g`, ``score`` its
     :math:`y_{ij} = \\sigma(g)` (near 1 for every top item of a softmax-trained model: rank by
-    either, compare logits)."""
+    either, compare logits); ``reasons`` are what a conversation's request asked for that the
+    item has ("directed by Stanley Kubrick, as you asked"), empty outside a conversation."""
 
     rank: int
     item_id: str
@@ -78,3 +79,4 @@ class Recommendation:
     score: float
     logit: float
     explanation: Explanation | None
+    reasons: tuple[str, ...] = ()

@@ -30,13 +30,24 @@ class PathRanker:
 
     The first term is what liked item :math:`a` brings to the user's representation, the second
     what the neighbour :math:`b` brings to the item's view :math:`r(p)` (weighted by the
-    user's attention :math:`a_{u,r}` to that relation). :math:`d_u` is the user's train degree,
-    :math:`d_r(i)` the item's number of :math:`r`-neighbours, :math:`\mathbf{x}` the model's
-    final node embeddings, L2-normalized for a model that scores by cosine (with ``cosine``),
-    :math:`\alpha_{ui}` its user-item attention. A direct interaction path weighs
-    :math:`\langle \mathbf{x}_u, \mathbf{x}_i\rangle`. (Dividing the first term by
-    :math:`\sqrt{d_a}` as LightGCN's propagation does picked paths whose removal hurt the
-    score less, in the deletion test of ``benchmarks/explain.py``.)
+    user's attention :math:`a_{u,r}` to that relation). :math:`d_u` is the user's train degree
+    (1 for a user without any), :math:`d_r(i)` the item's number of :math:`r`-neighbours,
+    :math:`\mathbf{x}` the model's final node embeddings, L2-normalized for a model that scores
+    by cosine (with ``cosine``), :math:`\alpha_{ui}` its user-item attention. A direct
+    interaction path weighs :math:`\langle \mathbf{x}_u, \mathbf{x}_i\rangle`. (Dividing the
+    first term by :math:`\sqrt{d_a}` as LightGCN's propagation does picked paths whose removal
+    hurt the score less, in the deletion test of ``benchmarks/explain.py``.)
+
+    An attribute path :math:`u \to e \leftarrow b \to i` (a peer :math:`b` who shares the
+    attribute entity :math:`e` interacted with :math:`i`, see
+    :attr:`~kgrec.graph.records.GraphPath.starts_with_attribute`) has no first term: :math:`e`
+    is no liked item, and the model does not propagate over user attribute edges. It weighs
+    the second term alone, :math:`\alpha_{ui} a_{u,r(p)} \langle \mathbf{x}_u,
+    \mathbf{x}_b\rangle / d_{r(p)}(i)`, :math:`r(p)` being the interaction view: always
+    finite, and below the weight of the path :math:`u \to a \leftarrow b \to i` through the
+    same peer whenever that path's first term is positive. The
+    :class:`~kgrec.explain.explainer.Explainer` asks for attribute paths only for items that
+    have no other path, so within one item the two kinds rarely meet.
 
     :meth:`anchors` and :meth:`peers` pick the liked items and the other users whose paths
     weigh most, so a store can be asked for those paths only.
@@ -121,6 +132,7 @@ class PathRanker:
                     weights.append(float(to_user["item"][i]))
                     continue
                 a, b = path.nodes[1], path.nodes[-2]
+                user_side = 0.0 if path.starts_with_attribute else float(to_item[rows["item"][a.id]])
                 item_side = 0.0
                 b_type = b.label.key
                 if b_type in to_user:
@@ -129,6 +141,6 @@ class PathRanker:
                     deg_b = max(int(degrees[i]), 1) if degrees is not None else 1
                     x_ub = float(to_user[b_type][rows[b_type][b.id]])
                     item_side = attention.get(view, default) * x_ub / deg_b
-                weights.append(alpha[item_id] * (float(to_item[rows["item"][a.id]]) + item_side))
+                weights.append(alpha[item_id] * (user_side + item_side))
             weighed[item_id] = weights
         return weighed

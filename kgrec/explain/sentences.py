@@ -2,6 +2,9 @@
 
 A path ``you -INTERACTED-> Alien -director-> Ridley Scott <-director- Blade Runner`` reads
 "Because you liked Alien (1979), directed by Ridley Scott, who also directed Blade Runner (1982)."
+A path through a user attribute ``you -[in_age_group]-> 25-34 <- another user -> Fargo`` reads
+"People in your age group (25-34) liked Fargo (1996)." (the other user stays anonymous, to the
+generator too).
 Relations without a template fall back to a neutral phrase built from the relation name. An
 optional ``generator`` (any callable, e.g. a transformers text2text pipeline wrapped in a
 function) may rephrase a sentence; it receives only the path's facts and the template sentence,
@@ -44,6 +47,14 @@ MOVIE_PHRASES: dict[str, RelationPhrase] = {
     "has_genre": RelationPhrase("{article} {entity} film", "also includes"),
 }
 
+#: Templates for paths through a user attribute, per attribute relation (those of the
+#: MovieLens loader): ``{entity}`` is the attribute's name, ``{item}`` the item's.
+ATTRIBUTE_PHRASES: dict[str, str] = {
+    "has_occupation": "People with your occupation ({entity}) liked {item}.",
+    "in_age_group": "People in your age group ({entity}) liked {item}.",
+    "has_gender": "Other {entity} viewers liked {item}.",
+}
+
 #: A path's facts: ``nodes`` as (label, id, name) and ``relations`` as (type, forward).
 PathFacts = dict[str, list[tuple[str, ...]]]
 Generator = Callable[[PathFacts, str], str]
@@ -51,6 +62,15 @@ Generator = Callable[[PathFacts, str], str]
 
 def _split_camel(name: str) -> str:
     return re.sub(r"(?<=[a-z])(?=[A-Z])|_", " ", name).lower()
+
+
+def _attribute_words(relation: str) -> str:
+    """What an attribute relation names: ``has_occupation`` -> ``occupation``,
+    ``inAgeGroup`` -> ``age group``, ``favourite_genre`` -> ``favourite genre``."""
+    words = _split_camel(relation).split()
+    if len(words) > 1 and words[0] in ("has", "in", "is"):
+        words = words[1:]
+    return " ".join(words)
 
 
 def display_name(node: NodeRef) -> str:
@@ -64,15 +84,21 @@ class SentenceBuilder:
     Args:
         phrases: relation templates (default :data:`MOVIE_PHRASES`).
         generator: optional rephrasing hook ``(facts, sentence) -> sentence``.
+        attribute_phrases: templates of paths through a user attribute, per attribute
+            relation (default :data:`ATTRIBUTE_PHRASES`).
     """
 
     def __init__(
         self,
         phrases: Mapping[str, RelationPhrase] | None = None,
         generator: Generator | None = None,
+        attribute_phrases: Mapping[str, str] | None = None,
     ) -> None:
         self.phrases = dict(MOVIE_PHRASES if phrases is None else phrases)
         self.generator = generator
+        self.attribute_phrases = dict(
+            ATTRIBUTE_PHRASES if attribute_phrases is None else attribute_phrases
+        )
 
     def phrase(self, relation: str) -> RelationPhrase:
         words = _split_camel(relation)
@@ -80,16 +106,26 @@ class SentenceBuilder:
             relation, RelationPhrase(f"linked to {{entity}} ({words})", f"is also linked ({words}) to")
         )
 
+    def attribute_phrase(self, relation: str) -> str:
+        """The template of a path through attribute ``relation``; without one, "People who
+        share your <relation words> ({entity}) liked {item}." """
+        fallback = f"People who share your {_attribute_words(relation)} ({{entity}}) liked {{item}}."
+        return self.attribute_phrases.get(relation, fallback)
+
     def sentence(self, path: GraphPath) -> str:
         text = self._template(path)
         if self.generator is None:
             return text
+        nodes = [(n.label.value, n.id, display_name(n)) for n in path.nodes]
+        if path.starts_with_attribute:  # the other user stays anonymous
+            nodes[2] = (NodeLabel.USER.value, "", "another user")
         facts: PathFacts = {
-            "nodes": [(n.label.value, n.id, display_name(n)) for n in path.nodes],
+            "nodes": nodes,
             "relations": [(r, "forward" if f else "backward") for r, f in zip(path.relations, path.forward)],
         }
         rephrased = self.generator(facts, text)
-        names = [display_name(n) for n in path.nodes[1:]]
+        named = path.nodes[1:2] + path.nodes[-1:] if path.starts_with_attribute else path.nodes[1:]
+        names = [display_name(n) for n in named]  # an attribute path does not name the peer
         if isinstance(rephrased, str) and all(name in rephrased for name in names):
             return rephrased
         log.warning("generator output dropped a fact of the path; keeping the template sentence")
@@ -98,6 +134,8 @@ class SentenceBuilder:
     def _template(self, path: GraphPath) -> str:
         nodes, rels = path.nodes, path.relations
         names = [display_name(n) for n in nodes]
+        if path.starts_with_attribute:  # you -> attribute <- another user -> target item
+            return self.attribute_phrase(rels[0]).format(entity=names[1], item=names[-1])
         if len(nodes) == 2:
             return f"You already interacted with {names[1]}."
         liked = names[1]

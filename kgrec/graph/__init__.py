@@ -1,5 +1,6 @@
 """The graph layer: schema rules, records, snapshots and the two interchangeable stores."""
 
+from kgrec.graph.candidate_query import CandidateQuery, RequestCandidate
 from kgrec.graph.memory import MemoryGraphStore
 from kgrec.graph.neo4j_store import Neo4jGraphStore
 from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, NodeRef, Triple
@@ -8,6 +9,7 @@ from kgrec.graph.snapshot import InteractionTable, Snapshot
 from kgrec.graph.store import GraphStats, GraphStore
 
 __all__ = [
+    "CandidateQuery",
     "GraphPath",
     "GraphStats",
     "GraphStore",
@@ -20,6 +22,7 @@ __all__ = [
     "NodeLabel",
     "NodeRecord",
     "NodeRef",
+    "RequestCandidate",
     "Snapshot",
     "Triple",
 ]

@@ -113,8 +113,9 @@ RETURN u.id AS user, i.id AS item, r.rating AS rating, r.weight AS weight,
        r.timestamp AS timestamp, r.split AS split
 """
 
+# Knowledge-graph triples between items and entities, and user attributes (user -> entity).
 SNAPSHOT_TRIPLES = """
-MATCH (h:{Item}|{Entity})-[r:!INTERACTED]->(t:{Item}|{Entity})
+MATCH (h:{any})-[r:!INTERACTED]->(t:{Item}|{Entity})
 RETURN {kind_h} AS head_label, h.id AS head, type(r) AS relation,
        {kind_t} AS tail_label, t.id AS tail
 """
@@ -126,7 +127,7 @@ COUNT_RELATIONSHIPS = """
 MATCH (:{User})-[r:INTERACTED]->(:{Item})
 RETURN 'INTERACTED' AS type, count(r) AS n
 UNION ALL
-MATCH (:{Item}|{Entity})-[r:!INTERACTED]->(:{Item}|{Entity})
+MATCH (:{any})-[r:!INTERACTED]->(:{Item}|{Entity})
 RETURN type(r) AS type, count(r) AS n
 """
 
@@ -138,13 +139,16 @@ RETURN type(r) AS relation, startNode(r) = n AS outgoing,
 """
 
 # Simple paths (no repeated node) of 1..3 relationships from a user to each of $items, one
-# branch per shape. Users touch only INTERACTED edges (the schema admits no user triples), so
-# every path starts u -> liked item ($via: allowed liked items per target item, $anchors: their
-# union, or both null). Length 3 joins the user's 2-hop frontier with the items'
-# neighbourhoods on the middle node (a hash join) instead of expanding all walks from u; a
-# middle user is any co-user, or, with $peers, the earliest listed peer per (liked item, item)
-# pair, found from the peers' own interactions. {kg} is the KG relationship type expression:
-# the given types, so that expanding an item skips its interactions, or any but INTERACTED.
+# branch per shape. A path starts u -> liked item ($via: allowed liked items per target item,
+# $anchors: their union, or both null), or, in the attribute branches only, u -> attribute
+# entity (a user's only other relationships). Length 3 joins the user's 2-hop frontier with
+# the items' neighbourhoods on the middle node (a hash join) instead of expanding all walks
+# from u; a middle user is any co-user, or, with $peers, the earliest listed peer per (first
+# hop, item) pair, found from the peers' own interactions. {kg} is the KG relationship type
+# expression: the given types, so that expanding an item skips its interactions, or any but
+# INTERACTED. The attribute branches follow u -[attr]-> a <-[same attr]- b -> i over the types
+# of $attributes (a parameter: a user has few relationships and an attribute entity only its
+# users', so filtering by type costs nothing, and one plan serves every attribute list).
 PATH_DIRECT = """
   MATCH (u)-[r1:INTERACTED]->(i:{Item})
   WHERE i.id IN $items AND r1.split IN $splits
@@ -189,22 +193,49 @@ PATH_VIA_PEER = """
   RETURN i, [u, a, best[0], i] AS ns, [r1, best[1], best[2]] AS rs"""
 
 
+PATH_VIA_ATTRIBUTE = """
+  MATCH (u)-[r1]->(a:{Entity})<-[r2]-(b:{User})
+  WHERE type(r1) IN $attributes AND type(r2) = type(r1) AND b <> u
+  MATCH (b)-[r3:INTERACTED]->(i:{Item})
+  USING JOIN ON b
+  WHERE i.id IN $items AND r3.split IN $splits
+  RETURN i, [u, a, b, i] AS ns, [r1, r2, r3] AS rs"""
+
+PATH_VIA_ATTRIBUTE_PEER = """
+  UNWIND range(0, size($peers) - 1) AS rank
+  MATCH (b:{User} {{id: $peers[rank]}})-[r3:INTERACTED]->(i:{Item})
+  WHERE i.id IN $items AND r3.split IN $splits
+  MATCH (u)-[r1]->(a:{Entity})<-[r2]-(b)
+  WHERE type(r1) IN $attributes AND type(r2) = type(r1)
+  WITH i, a, r1, rank, [b, r2, r3] AS hops
+  ORDER BY rank
+  WITH i, a, r1, head(collect(hops)) AS best
+  RETURN i, [u, a, best[0], i] AS ns, [r1, best[1], best[2]] AS rs"""
+
+
 def paths_query(
-    max_hops: int, peers: bool, relations: Sequence[str] | None, namespace: Namespace
+    max_hops: int,
+    peers: bool,
+    relations: Sequence[str] | None,
+    attributes: bool,
+    namespace: Namespace,
 ) -> str:
     """:data:`PATHS` with the branches for paths of 1..``max_hops`` relationships; with
     ``peers``, middle users come from ``$peers``; ``relations`` (re-validated) are the KG
-    relationship types the paths may use, ``None`` for all (see ``GraphStore.paths``); labels
-    in ``namespace``."""
+    relationship types the paths may use, ``None`` for all; with ``attributes``, paths
+    through the user attributes of ``$attributes`` are added (see ``GraphStore.paths``);
+    labels in ``namespace``."""
     if isinstance(max_hops, bool) or not isinstance(max_hops, int) or not 1 <= max_hops <= 3:
         raise ValueError(f"max_hops must be 1..3, got {max_hops!r}")
     kg = [PATH_VIA_ITEM, PATH_VIA_KG_NODE] if relations is None or relations else []
-    by_length = ([PATH_DIRECT], kg[:1], [*kg[1:], PATH_VIA_PEER if peers else PATH_VIA_USER])
-    if relations is None:
-        types = f"!{INTERACTED}"
-    else:
-        types = "|".join(f"`{validate_relation(r)}`" for r in relations)
+    via_attribute = [PATH_VIA_ATTRIBUTE_PEER if peers else PATH_VIA_ATTRIBUTE] if attributes else []
+    by_length = (
+        [PATH_DIRECT],
+        kg[:1],
+        [*kg[1:], PATH_VIA_PEER if peers else PATH_VIA_USER, *via_attribute],
+    )
     labels = _label_values(namespace)
+    types = kg_types(relations)
     branches = [b.format(kg=types, **labels) for group in by_length[:max_hops] for b in group]
     return PATHS.format(branches="\n  UNION ALL".join(branches), **labels)
 
@@ -261,6 +292,91 @@ QUERY_VECTOR_INDEX = """
 CALL db.index.vector.queryNodes($index, $k, $vector) YIELD node, score
 RETURN node.id AS id, score
 """
+
+# A conversational request's candidate items (GraphStore.request_candidates; semantics in
+# kgrec.graph.candidate_query). Matches come from the wanted entities ($entities: one or two
+# hops) and the liked items ($items: a common neighbour) over {kg}, the matching relations;
+# without either, every item is a candidate: the items of the first required entity, if any
+# (so that the constraints check hundreds of items, not the catalogue). Each item's matches are
+# grouped once; the required and excluded entities' items are collected once, from the entity
+# side over every KG relation (an item's side holds its interactions too), and the candidates
+# filtered by them in memory; then they are cut after the $limit-th in (matches, hops) order,
+# ties kept (the caller breaks them by id and cuts), and returned in one row, as
+# [item id, [[kind, wanted id, hops]...]] each.
+CANDIDATE_MATCHES = """
+  UNWIND $entities AS wanted
+  MATCH (:{Entity} {{id: wanted}})-[:{kg}]-(i:{Item})
+  RETURN i, 'Entity' AS kind, wanted, 1 AS hops
+  UNION ALL
+  UNWIND $entities AS wanted
+  MATCH (:{Entity} {{id: wanted}})-[:{kg}]-(:{Item}|{Entity})-[:{kg}]-(i:{Item})
+  RETURN i, 'Entity' AS kind, wanted, 2 AS hops
+  UNION ALL
+  UNWIND $items AS wanted
+  MATCH (x:{Item} {{id: wanted}})-[:{kg}]-(n:{Item}|{Entity})-[:{kg}]-(i:{Item})
+  WHERE n <> x AND i <> n AND i <> x
+  RETURN i, 'Item' AS kind, wanted, 2 AS hops"""
+
+CANDIDATE_ANY_ITEM = """
+  MATCH (i:{Item})
+  RETURN i, null AS kind, null AS wanted, 0 AS hops"""
+
+CANDIDATE_REQUIRED_ITEM = """
+  MATCH (:{Entity} {{id: $required[0]}})-[:!INTERACTED]-(i:{Item})
+  RETURN DISTINCT i, null AS kind, null AS wanted, 0 AS hops"""
+
+CANDIDATES = """
+CALL () {{{branches}
+}}
+WITH i, kind, wanted, min(hops) AS hops
+WITH i, collect(CASE WHEN wanted IS NOT NULL THEN [kind, wanted, hops] END) AS matches
+WHERE NOT i.id IN $skip
+  AND ($low IS NULL OR (i.year IS :: INTEGER NOT NULL AND i.year >= $low))
+  AND ($high IS NULL OR (i.year IS :: INTEGER NOT NULL AND i.year <= $high))
+WITH i, matches, size(matches) AS n, reduce(s = 0, m IN matches | s + m[2]) AS hops
+ORDER BY n DESC, hops
+WITH collect({{node: i, matches: matches, n: n, hops: hops}}) AS rows
+CALL () {{
+  UNWIND $required AS e
+  OPTIONAL MATCH (:{Entity} {{id: e}})-[:!INTERACTED]-(i:{Item})
+  WITH e, collect(i) AS linked
+  RETURN collect(linked) AS required
+}}
+CALL () {{
+  OPTIONAL MATCH (x:{Entity})-[:!INTERACTED]-(i:{Item}) WHERE x.id IN $excluded
+  RETURN collect(i) AS banned
+}}
+WITH [row IN rows WHERE NOT row.node IN banned AND all(linked IN required WHERE row.node IN linked)]
+     AS rows
+WITH rows, rows[$limit - 1] AS last
+RETURN [row IN rows
+        WHERE last IS NULL OR row.n > last.n OR (row.n = last.n AND row.hops <= last.hops)
+        | [row.node.id, row.matches]] AS candidates
+"""
+
+
+def kg_types(relations: Sequence[str] | None) -> str:
+    """The relationship type expression of the KG relations ``relations`` (re-validated), or
+    of every KG relation for ``None``."""
+    if relations is None:
+        return f"!{INTERACTED}"
+    return "|".join(f"`{validate_relation(r)}`" for r in relations)
+
+
+def candidates_query(
+    matching: bool, required: bool, relations: Sequence[str] | None, namespace: Namespace
+) -> str:
+    """:data:`CANDIDATES` with the branches of a request with wanted entities or liked items
+    (``matching``), or of one without (with ``required`` entities or not); ``relations``
+    (re-validated) are the matching relationship types, ``None`` for all; labels in
+    ``namespace``."""
+    labels = _label_values(namespace)
+    if matching:
+        branches = CANDIDATE_MATCHES
+    else:
+        branches = CANDIDATE_REQUIRED_ITEM if required else CANDIDATE_ANY_ITEM
+    branches = branches.format(kg=kg_types(relations), **labels)
+    return CANDIDATES.format(branches=branches, **labels)
 
 
 SERVER_VERSION = """

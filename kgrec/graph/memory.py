@@ -15,6 +15,7 @@ from typing import Callable, Mapping, NamedTuple, Sequence
 import numpy as np
 
 from kgrec.errors import InvalidValueError, KgrecError
+from kgrec.graph.candidate_query import CandidateQuery, RequestCandidate
 from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, NodeRef, Triple
 from kgrec.graph.schema import INTERACTED, NodeLabel
 from kgrec.graph.snapshot import Snapshot
@@ -45,6 +46,11 @@ def _raw_path_key(path: tuple[tuple[NodeKey, ...], tuple[_Edge, ...]]) -> tuple:
     """:meth:`GraphPath.sort_key` of a path not built yet (a NodeLabel compares as its str)."""
     nodes, edges = path
     return (len(edges), nodes, tuple((e.relation, e.outgoing) for e in edges))
+
+
+def _same(holders: dict[NodeKey, list[_Edge]], b: NodeKey, first: _Edge) -> list[_Edge]:
+    """The edges by which user ``b`` holds an attribute through ``first``'s relation."""
+    return [e for e in holders.get(b, ()) if e.relation == first.relation]
 
 
 class MemoryGraphStore(GraphStore):
@@ -197,11 +203,24 @@ class MemoryGraphStore(GraphStore):
         )
 
     def _kg(self, relations: frozenset[str] | None) -> _Adjacency:
-        """``{node: {neighbour: edges}}`` over the knowledge-graph edges of ``relations``
-        (``None``: all)."""
-        if relations is None:
-            return self._view(("kg", None), lambda key, e: e.relation != INTERACTED)
-        return self._view(("kg", relations), lambda key, e: e.relation in relations)
+        """``{node: {neighbour: edges}}`` over the knowledge-graph edges (between items and
+        entities) of ``relations`` (``None``: all); interactions and user attributes are the
+        edges with a user end."""
+
+        def keep(key: NodeKey, e: _Edge) -> bool:
+            return NodeLabel.USER not in (key[0], e.other[0]) and (
+                relations is None or e.relation in relations
+            )
+
+        return self._view(("kg", relations), keep)
+
+    def _user_attributes(self, relations: frozenset[str]) -> _Adjacency:
+        """``{node: {neighbour: edges}}`` over the user attribute edges (user -> entity) of
+        ``relations``."""
+        return self._view(
+            ("attributes", relations),
+            lambda key, e: e.relation in relations and NodeLabel.USER in (key[0], e.other[0]),
+        )
 
     def _view(self, name: tuple, keep: Callable[[NodeKey, _Edge], bool]) -> _Adjacency:
         """The adjacency of the edges ``keep`` accepts; built once, cached until the next write."""
@@ -222,7 +241,8 @@ class MemoryGraphStore(GraphStore):
     def _paths(self, query: PathQuery) -> dict[str, list[GraphPath]]:
         """Meet in the middle: a path ``u - a - b - t`` exists for every ``b`` adjacent to both
         a first step ``a`` of the user and the target ``t`` (a set intersection); users ``b``
-        come from the interactions, every other ``b`` from the knowledge graph."""
+        come from the interactions, every other ``b`` from the knowledge graph, and for an
+        attribute ``a`` (with ``query.attributes``), from the users who share it."""
         self._require(query.required())
         played = self._played(frozenset(query.splits))
         kg = self._kg(None if query.relations is None else frozenset(query.relations))
@@ -230,6 +250,9 @@ class MemoryGraphStore(GraphStore):
         user: NodeKey = (NodeLabel.USER, query.user)
         first = played.get(user, empty)
         peers = None if query.peers is None else [(NodeLabel.USER, p) for p in query.peers]
+        attributes = None
+        if query.attributes and query.max_hops == 3:
+            attributes = self._user_attributes(frozenset(query.attributes))
         found = {}
         for item_id in query.items:
             t: NodeKey = (NodeLabel.ITEM, item_id)
@@ -263,6 +286,8 @@ class MemoryGraphStore(GraphStore):
                         for e2 in played_a[b]
                         for e3 in played[b][t]
                     ]
+            if attributes is not None:
+                raw += self._attribute_paths(user, t, attributes, played, peers)
             if len(raw) > query.limit:  # the caller sorts what is returned
                 raw = sorted(raw, key=_raw_path_key)[: query.limit]
             found[item_id] = [
@@ -274,6 +299,76 @@ class MemoryGraphStore(GraphStore):
                 for nodes, edges in raw
             ]
         return found
+
+    def _attribute_paths(
+        self,
+        user: NodeKey,
+        t: NodeKey,
+        attributes: _Adjacency,
+        played: _Adjacency,
+        peers: list[NodeKey] | None,
+    ) -> list[tuple[tuple[NodeKey, ...], tuple[_Edge, ...]]]:
+        """The raw paths ``user -[r]-> a <-[r]- b -> t`` over ``attributes`` (user attribute
+        edges) and ``played`` (interactions of the query's splits): every co-holder ``b`` of
+        each of the user's attributes, or with ``peers`` the earliest-listed one per first
+        hop."""
+        played_t = played.get(t, {})
+        raw = []
+        for a, firsts in attributes.get(user, {}).items():
+            holders = attributes[a]  # {b: edges b -[r]-> a}
+            for e1 in firsts:
+                if peers is None:
+                    users = [b for b in holders.keys() & played_t.keys() if b != user]
+                else:  # the first peer who shares this attribute and played t, if any
+                    best = next(
+                        (b for b in peers if b in played_t and _same(holders, b, e1)), None
+                    )
+                    users = [] if best is None else [best]
+                raw += [
+                    ((user, a, b, t), (e1, e2, e3))
+                    for b in users
+                    for e2 in _same(holders, b, e1)
+                    for e3 in played[b][t]
+                ]
+        return raw
+
+    def _request_candidates(self, query: CandidateQuery) -> list[RequestCandidate]:
+        """Expand from the wanted entities and liked items over the matching relations, then
+        keep the items that pass the constraints (checked over every KG relation)."""
+        self._require(query.referenced_ids())
+        kg = self._kg(None if query.relations is None else frozenset(query.relations))
+        empty: dict[NodeKey, list[_Edge]] = {}
+        entity_hops: dict[str, dict[str, int]] = defaultdict(dict)
+        for e in query.entities:
+            # x is an item or an entity: a user is an attribute's holder, not a KG hop
+            near = [x for x in kg.get((NodeLabel.ENTITY, e), empty) if x[0] is not NodeLabel.USER]
+            for hops, reached in ((1, near), (2, [i for x in near for i in kg.get(x, empty)])):
+                for i in reached:
+                    if i[0] is NodeLabel.ITEM:
+                        entity_hops[i[1]].setdefault(e, hops)
+        liked: dict[str, set[str]] = defaultdict(set)
+        for x_id in query.items:
+            x: NodeKey = (NodeLabel.ITEM, x_id)
+            for n in kg.get(x, empty):
+                for c in kg.get(n, empty) if n != x else ():
+                    if c[0] is NodeLabel.ITEM and c not in (n, x):
+                        liked[c[1]].add(x_id)
+        items, every = self._nodes[NodeLabel.ITEM], self._kg(None)
+        found = entity_hops.keys() | liked.keys() if query.matching else items.keys()
+        skip = {*query.items, *query.excluded_items}
+        required = [(NodeLabel.ENTITY, e) for e in query.required]
+        excluded = [(NodeLabel.ENTITY, e) for e in query.excluded_entities]
+        candidates = []
+        for i in found:
+            links = every.get((NodeLabel.ITEM, i), empty)
+            if (
+                i not in skip
+                and query.year_passes(items[i].properties.get("year"))
+                and all(e in links for e in required)
+                and not any(e in links for e in excluded)
+            ):
+                candidates.append(query.candidate(i, entity_hops.get(i, {}), liked.get(i, ())))
+        return candidates
 
     def _read_embeddings(
         self, label: NodeLabel, ids: list[str], property: str

@@ -20,6 +20,7 @@ import numpy as np
 
 from kgrec.errors import InvalidValueError, KgrecError
 from kgrec.graph import cypher
+from kgrec.graph.candidate_query import CandidateQuery, RequestCandidate
 from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, NodeRef, Triple
 from kgrec.graph.schema import (
     DEFAULT_NAMESPACE,
@@ -348,7 +349,11 @@ class Neo4jGraphStore(GraphStore):
         required = query.required()
         check, check_params = cypher.missing_ids_query(required, self.namespace)
         paths = cypher.paths_query(
-            query.max_hops, query.peers is not None, query.relations, self.namespace
+            query.max_hops,
+            query.peers is not None,
+            query.relations,
+            bool(query.attributes),
+            self.namespace,
         )
         records = self._query(
             cypher.CHECKED.format(check=check, statement=paths),
@@ -361,6 +366,7 @@ class Neo4jGraphStore(GraphStore):
             via=via,
             anchors=None if via is None else sorted(set().union(*query.via.values())),
             peers=None if query.peers is None else list(query.peers),
+            attributes=list(query.attributes or ()),
         )
         self._raise_missing(_missing(required, records[0]["missing"]))
         found: dict[str, list[GraphPath]] = {i: [] for i in query.items}
@@ -377,6 +383,17 @@ class Neo4jGraphStore(GraphStore):
                 path_nodes.append(ref)
             found[item_id].append(GraphPath(tuple(path_nodes), tuple(relations), tuple(forward)))
         return found
+
+    def _request_candidates(self, query: CandidateQuery) -> list[RequestCandidate]:
+        referenced = query.referenced_ids()
+        check, check_params = cypher.missing_ids_query(referenced, self.namespace)
+        candidates = cypher.candidates_query(
+            query.matching, bool(query.required), query.relations, self.namespace
+        )
+        statement = cypher.CHECKED.format(check=check, statement=candidates)
+        records = self._query(statement, read=True, **check_params, **query.parameters())
+        self._raise_missing(_missing(referenced, records[0]["missing"]))
+        return [query.candidate_of_row(item, matches) for item, matches in records[0]["candidates"]]
 
     def _read_embeddings(
         self, label: NodeLabel, ids: list[str], property: str

@@ -14,7 +14,9 @@ class PathQuery:
     """A checked :meth:`GraphStore.paths` request: ``items`` without repeats; ``via`` maps every
     item to its allowed first-step items, or is ``None`` (no restriction); ``peers`` are the
     other users a path may pass through, most relevant first (never the user), or ``None``;
-    ``relations`` the knowledge-graph relation types a path may use, or ``None`` (all)."""
+    ``relations`` the knowledge-graph relation types a path may use, or ``None`` (all);
+    ``attributes`` the user attribute relation types whose paths ``user -> attribute <- peer
+    -> item`` are wanted too, or ``None`` (no such path)."""
 
     user: str
     items: list[str]
@@ -24,6 +26,7 @@ class PathQuery:
     via: dict[str, frozenset[str]] | None
     peers: tuple[str, ...] | None
     relations: tuple[str, ...] | None
+    attributes: tuple[str, ...] | None
 
     def required(self) -> dict[NodeLabel, list[str]]:
         """The ids that must exist: the user and peers, the items and first steps."""
@@ -44,6 +47,7 @@ class PathQuery:
         via: Mapping[str, Collection[str]] | None,
         peers: Sequence[str] | None,
         relations: Collection[str] | None,
+        attributes: Collection[str] | None,
     ) -> "PathQuery":
         """The query of a :meth:`~kgrec.graph.store.GraphStore.paths` call, its arguments
         checked; raises :class:`~kgrec.errors.InvalidValueError` or
@@ -64,10 +68,8 @@ class PathQuery:
             raise InvalidValueError("peers must be a sequence of user id strings")
         if peers is not None:
             peers = tuple(p for p in dict.fromkeys(peers) if p != user_id)
-        if relations is not None:
-            if isinstance(relations, str):
-                raise InvalidValueError("relations must be a collection of relation names")
-            relations = tuple(sorted({validate_relation(r) for r in relations}))
+        relations = _relation_names(relations, "relations")
+        attributes = _relation_names(attributes, "attributes")
         return cls(
             user_id,
             list(dict.fromkeys(item_ids)),
@@ -77,4 +79,14 @@ class PathQuery:
             anchors,
             peers,
             relations,
+            attributes,
         )
+
+
+def _relation_names(names: Collection[str] | None, what: str) -> tuple[str, ...] | None:
+    """``names`` validated, without repeats, sorted; ``None`` stays ``None``."""
+    if names is None:
+        return None
+    if isinstance(names, str):
+        raise InvalidValueError(f"{what} must be a collection of relation names, got a string")
+    return tuple(sorted({validate_relation(r) for r in names}))

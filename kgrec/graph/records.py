@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from kgrec.errors import InvalidValueError, shown
-from kgrec.graph.schema import SPLITS, NodeLabel, validate_property_key, validate_relation
+from kgrec.graph.schema import (
+    INTERACTED,
+    SPLITS,
+    NodeLabel,
+    validate_property_key,
+    validate_relation,
+)
 
 Scalar = str | int | float | bool
 
@@ -170,7 +176,9 @@ class Interaction:
 
 @dataclass(frozen=True, slots=True)
 class Triple:
-    """A knowledge-graph edge ``(head)-[relation]->(tail)``; heads and tails are items or entities."""
+    """A knowledge-graph edge ``(head)-[relation]->(tail)`` between items and entities, or a
+    user attribute ``(user)-[relation]->(entity)`` (``has_occupation`` -> ``occupation:writer``):
+    a user is never a tail, and a user head takes an entity tail only."""
 
     head: str
     relation: str
@@ -182,16 +190,19 @@ class Triple:
         _check_id(self.head, "triple head id")
         _check_id(self.tail, "triple tail id")
         validate_relation(self.relation)
-        for label in (self.head_label, self.tail_label):
-            if NodeLabel.parse(label) is NodeLabel.USER:
-                raise InvalidValueError("knowledge-graph triples connect items and entities only")
-        return Triple(
-            self.head,
-            self.relation,
-            self.tail,
-            NodeLabel.parse(self.head_label),
-            NodeLabel.parse(self.tail_label),
-        )
+        head, tail = NodeLabel.parse(self.head_label), NodeLabel.parse(self.tail_label)
+        edge = f"{head.value} {shown(self.head)} -[{self.relation}]-> {tail.value} {shown(self.tail)}"
+        if tail is NodeLabel.USER:
+            raise InvalidValueError(
+                f"a triple cannot end at a user ({edge}): triples connect items and entities, "
+                "and a user to its attribute entities (user -> entity)"
+            )
+        if head is NodeLabel.USER and tail is not NodeLabel.ENTITY:
+            raise InvalidValueError(
+                f"a user attribute triple must end at an entity, not at an {tail.value} ({edge}): "
+                "use an interaction for a user -> item edge"
+            )
+        return Triple(self.head, self.relation, self.tail, head, tail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +239,16 @@ class GraphPath:
 
     def __len__(self) -> int:
         return len(self.relations)
+
+    @property
+    def starts_with_attribute(self) -> bool:
+        """True when the path leaves its user through an attribute triple (``user -[attr]->
+        entity``) rather than an interaction: ``user -> attribute <- peer -> item``."""
+        return (
+            self.nodes[0].label is NodeLabel.USER
+            and len(self.relations) > 0
+            and self.relations[0] != INTERACTED
+        )
 
     def sort_key(self) -> tuple[Any, ...]:
         """Shorter first, then by node (label, id) sequence, then by relations."""

@@ -161,5 +161,7 @@ def schema_turtle() -> str:
 VECTOR_SIMILARITIES = ("cosine", "euclidean")
 
 
-def vector_index_name(label: "str | NodeLabel") -> str:
-    return f"{NodeLabel.parse(label).key}_embedding"
+def vector_index_name(label: "str | NodeLabel", property: str = "embedding") -> str:
+    """The vector index of ``label.property``: ``item_embedding`` for the model embeddings,
+    ``entity_embedding_text`` for ``property="embedding_text"`` (one index per pair)."""
+    return f"{NodeLabel.parse(label).key}_{validate_embedding_property(property)}"

@@ -122,7 +122,8 @@ class Snapshot:
 
     ``node_ids[t][k]`` is the external id of node ``k`` of type ``t`` (``"user"``, ``"item"``,
     ``"entity"``); ``node_text`` and ``node_name`` align with it. ``triples[(h, r, t)]`` is the
-    ``[2, E_r]`` edge index of knowledge-graph relation ``r`` from type ``h`` to type ``t``.
+    ``[2, E_r]`` edge index of relation ``r`` from type ``h`` to type ``t``: knowledge-graph
+    relations between items and entities, and user attributes (``("user", r, "entity")``).
     """
 
     node_ids: dict[str, list[str]]
@@ -165,13 +166,19 @@ class Snapshot:
 
     @property
     def relations(self) -> list[str]:
-        """Knowledge-graph relation names, sorted."""
-        return sorted({rel for _, rel, _ in self.triples})
+        """Knowledge-graph relation names (between items and entities), sorted."""
+        return sorted({rel for head, rel, _ in self.triples if head != "user"})
+
+    @property
+    def attribute_relations(self) -> list[str]:
+        """User attribute relation names (user -> entity), sorted."""
+        return sorted({rel for head, rel, _ in self.triples if head == "user"})
 
     def to_hetero_data(self, splits: Iterable[str] = ("train",), add_reverse: bool = True):
         """A :class:`torch_geometric.data.HeteroData` with the interactions of ``splits`` and
-        every knowledge-graph relation as typed edges, plus ``rev_<rel>`` inverses if
-        ``add_reverse``. Node stores carry ``num_nodes`` only; features are the model's job.
+        every knowledge-graph relation and user attribute as typed edges, plus ``rev_<rel>``
+        inverses if ``add_reverse``. Node stores carry ``num_nodes`` only; features are the
+        model's job.
         """
         from torch_geometric.data import HeteroData
 

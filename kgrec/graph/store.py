@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from kgrec.checks import int_in_range
 from kgrec.errors import InvalidValueError, UnknownIdError
+from kgrec.graph.candidate_query import CandidateQuery, RequestCandidate
 from kgrec.graph.path_query import PathQuery
 from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, Triple
 from kgrec.graph.schema import (
@@ -130,7 +131,8 @@ class GraphStore(ABC):
         triples: Iterable[Triple | Mapping[str, Any]],
         batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> int:
-        """Create knowledge-graph edges; every head and tail must exist."""
+        """Create knowledge-graph edges and user attributes (see :class:`Triple`); every head
+        and tail must exist."""
         with gc_paused():
             rows = _dedupe(
                 [_as_record(r, Triple).validated() for r in triples],
@@ -140,7 +142,7 @@ class GraphStore(ABC):
                 {
                     label: {t.head for t in rows if t.head_label is label}
                     | {t.tail for t in rows if t.tail_label is label}
-                    for label in (NodeLabel.ITEM, NodeLabel.ENTITY)
+                    for label in NodeLabel
                 }
             )
             self._run_batches("triples", rows, batch_size, self._write_triples)
@@ -191,7 +193,7 @@ class GraphStore(ABC):
         int_in_range(dimensions, "dimensions")
         if similarity not in VECTOR_SIMILARITIES:
             raise InvalidValueError(f"similarity must be one of {VECTOR_SIMILARITIES}, got {similarity!r}")
-        name = vector_index_name(label)
+        name = vector_index_name(label, property)
         existing = self._vector_index_config(name)
         if existing is not None and existing != (dimensions, similarity):
             if not replace:
@@ -204,15 +206,15 @@ class GraphStore(ABC):
         return name
 
     def query_vector_index(
-        self, label: str | NodeLabel, vector: np.ndarray, k: int
+        self, label: str | NodeLabel, vector: np.ndarray, k: int, property: str = "embedding"
     ) -> list[tuple[str, float]]:
-        """The ``k`` ``label`` nodes nearest to ``vector`` as ``(id, score)``, best first; scores
-        follow Neo4j: ``(1 + cos) / 2`` for cosine, ``1 / (1 + d^2)`` for euclidean."""
+        """The ``k`` ``label`` nodes nearest to ``vector`` in the index on ``label.property`` as
+        ``(id, score)``, best first; scores follow Neo4j: ``(1 + cos) / 2`` for cosine, ``1 / (1 + d^2)`` for euclidean."""
         int_in_range(k, "k")
         values = np.asarray(vector, dtype=np.float64).ravel()
         if not np.isfinite(values).all():
             raise InvalidValueError("query vector must be finite")
-        return self._query_vector_index(vector_index_name(label), values.tolist(), k)
+        return self._query_vector_index(vector_index_name(label, property), values.tolist(), k)
 
     @abstractmethod
     def _vector_index_config(self, name: str) -> tuple[int, str] | None:
@@ -301,6 +303,7 @@ class GraphStore(ABC):
         via: Mapping[str, Collection[str]] | None = None,
         peers: Sequence[str] | None = None,
         relations: Collection[str] | None = None,
+        attributes: Collection[str] | None = None,
     ) -> dict[str, list[GraphPath]]:
         """For each item, the simple paths of at most ``max_hops`` relationships from the user
         to it, over knowledge-graph relations in either direction and interactions of
@@ -308,8 +311,8 @@ class GraphStore(ABC):
 
         ``via`` restricts the paths of an item to those whose first step reaches one of the
         given items (e.g. the liked items a model relies on); items it does not name keep only
-        the direct path. Users touch the graph through interactions only, so every longer path
-        starts ``user -> liked item``.
+        the direct path. Without ``attributes``, every longer path starts ``user -> liked
+        item``.
 
         ``peers`` (user ids, most relevant first) restricts the paths through another user
         ``user -> a <- peer -> item`` to those peers, and keeps one such path per first step
@@ -320,12 +323,29 @@ class GraphStore(ABC):
         ``relations`` restricts the knowledge-graph hops to those relation types (e.g. the
         ones a model reasons over); a store can then skip the interactions of the items on
         the way, which are most of their relationships.
+
+        ``attributes`` (user attribute relation types, e.g. ``has_occupation``) adds the paths
+        of exactly three hops ``user -[attr]-> entity <-[same attr]- peer -[INTERACTED]->
+        item`` (``max_hops=3`` only): other users who share an attribute with the user and
+        interacted with the item, in ``splits``. They explain items to a user without
+        interactions. ``peers`` restricts their middle user the same way (one path per first
+        hop and item, through the earliest-listed peer); ``via`` and ``relations`` do not
+        apply to them. They sort before the three-hop paths through a liked item
+        (``"Entity" < "Item"`` in :meth:`GraphPath.sort_key`), so ``limit`` cuts those first.
         """
         query = PathQuery.checked(
-            user_id, item_ids, max_hops, limit, splits, via, peers, relations
+            user_id, item_ids, max_hops, limit, splits, via, peers, relations, attributes
         )
         found = self._paths(query)
         return {i: sorted(found[i], key=GraphPath.sort_key)[:limit] for i in item_ids}
+
+    def request_candidates(self, query: CandidateQuery) -> list[RequestCandidate]:
+        """The items a conversational request narrows the graph to (semantics:
+        :mod:`kgrec.graph.candidate_query`), sorted by :meth:`RequestCandidate.sort_key` and cut
+        to ``query.limit``; raises :class:`UnknownIdError` for ids not in the graph."""
+        query = CandidateQuery.of(query)
+        found = self._request_candidates(query)
+        return sorted(found, key=RequestCandidate.sort_key)[: query.limit]
 
     def _raise_missing(self, missing: Mapping[NodeLabel, list[str]]) -> None:
         """Raise :class:`UnknownIdError` for the first label with missing ids, if any."""
@@ -362,6 +382,11 @@ class GraphStore(ABC):
         ``limit`` only when it cuts in :meth:`GraphPath.sort_key` order. Raises
         :class:`UnknownIdError` for the ids of :meth:`PathQuery.required` that do not exist
         (checked here, so that a server can check them in the same round trip)."""
+
+    @abstractmethod
+    def _request_candidates(self, query: CandidateQuery) -> list[RequestCandidate]:
+        """Candidates in any order, at least the first ``limit`` in sort order; raises like
+        :meth:`_paths`, for :meth:`CandidateQuery.referenced_ids`."""
 
     @abstractmethod
     def _read_embeddings(

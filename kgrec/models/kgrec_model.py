@@ -15,8 +15,9 @@ from kgrec.models.base import RankingModel, grown_state
 from kgrec.models.graph_input import training_graph
 from kgrec.models.features import FEATURE_MODES, FeatureMode, NodeFeatures
 from kgrec.models.hparams import CHANNELS, FLAG, LAYERS, HParam
+from kgrec.models.kg_overlap import KnowledgeOverlap
 from kgrec.models.reasoner import KGReasoner, ReasonedGraph
-from kgrec.models.scorer import AttentionScorer, ItemSide, LikedItems, ScoreParts
+from kgrec.models.scorer import AttentionScorer, ItemSide, LikedItems, ScoreParts, leave_one_out
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class AttentionWeights:
     ``alpha``: ``[K]`` user-item attention in (0, 1).
     ``relation_terms``: ``[K, R]`` the part of each item's score carried by each relation.
     ``scores``: ``[K]`` the logits :math:`g`.
+    ``overlaps``: names of the R' knowledge-graph overlap relations; ``overlap_terms``:
+    ``[K, R']`` the part of each item's score carried by each.
     """
 
     relations: list[str]
@@ -36,6 +39,8 @@ class AttentionWeights:
     alpha: Tensor
     relation_terms: Tensor
     scores: Tensor
+    overlaps: list[str]
+    overlap_terms: Tensor
 
 
 class KGRecEncoding(NamedTuple):
@@ -65,10 +70,12 @@ class KGRecModel(RankingModel):
         y_{ij} = \sigma(g([\mathbf{u}_i; \mathbf{v}_j; \mathbf{z}_{ij}; \alpha_{ij}]))
 
     :math:`\mathbf{u}_i, \mathbf{v}_j` are LightGCN embeddings of the interaction graph; the
-    knowledge graph enters through the item views :math:`\mathbf{m}_{rj}` behind
-    :math:`\mathbf{z}_{ij}` (per relation, how alike the candidate and the user's liked train
-    items are, each liked item left out of its own match) and through the text-initialized
-    entity features, so the collaborative score is never diluted by the KG. Train it with the
+    knowledge graph enters through :math:`\mathbf{z}_{ij}`: per relation, how alike the
+    candidate and the user's liked train items are, through the item views
+    :math:`\mathbf{m}_{rj}` and through the exact entities they share
+    (:class:`~kgrec.models.kg_overlap.KnowledgeOverlap`), each liked item left out of its own
+    match; and through the text-initialized entity features. The collaborative score is never
+    diluted by the KG. Train it with the
     ``"softmax"`` loss (the logits are cosines over :math:`\tau`) or BPR.
 
     See :class:`~kgrec.models.features.NodeFeatures`, :class:`~kgrec.models.reasoner.KGReasoner`
@@ -80,7 +87,7 @@ class KGRecModel(RankingModel):
         channels: embedding size :math:`d`.
         num_layers: reasoner layers.
         feature_mode: ``"fused"``, ``"text"`` or ``"id"``.
-        use_relation_vectors: include the :math:`\mathbf{z}_{ij}` field.
+        use_relation_vectors: include the :math:`\mathbf{z}_{ij}` field (views and overlaps).
         attention_channels: size of the reasoner's relation attention projections.
         temperature: the scorer's :math:`\tau` (0.4: chosen on ml100k's valid split).
         cosine: cosine (default) or dot-product collaborative term (see the scorer).
@@ -134,7 +141,9 @@ class KGRecModel(RankingModel):
         first = 0 if z_interacted else 1
         num_relations = len(self.reasoner.item_relations) - first if use_relation_vectors else 0
         self.z_views = slice(first, first + num_relations)
-        self.scorer = AttentionScorer(channels, num_relations, temperature, cosine)
+        self.overlap = KnowledgeOverlap(graph) if use_relation_vectors else None
+        num_overlaps = self.overlap.num_relations if self.overlap is not None else 0
+        self.scorer = AttentionScorer(channels, num_relations, temperature, cosine, num_overlaps)
         liked = graph[INTERACTION_EDGE].edge_index  # [2, E] user -> item, train only
         counts = torch.bincount(liked[0], minlength=self.num_users)
         mean = to_torch_csr_tensor(
@@ -160,6 +169,11 @@ class KGRecModel(RankingModel):
     @property
     def relation_names(self) -> list[str]:
         return self.reasoner.relation_names[self.z_views]
+
+    @property
+    def overlap_names(self) -> list[str]:
+        """The knowledge-graph overlap relations, in the order of ``overlap_terms``."""
+        return self.overlap.relations if self.scorer.num_overlaps else []
 
     def encode(self) -> KGRecEncoding:
         """Features, reasoner output and, without autograd, the item side of the whole catalogue;
@@ -191,23 +205,32 @@ class KGRecModel(RankingModel):
         """The scorer's output for ``users`` ``[B]`` against ``items`` ``[K]`` (default all);
         ``parts=False`` skips the ``[B, R, K]`` relation terms."""
         user = encoded.reasoned.x["user"][users]
-        liked = None
+        liked = overlaps = None
         if encoded.profiles is not None:
             liked = LikedItems(encoded.profiles[users], self.liked_counts[users],
                                self._liked_matrix(users, items))
-        return self.scorer(user, self._items(encoded, items), parts, liked)
+            if self.scorer.num_overlaps:
+                by_relation = LikedItems(liked.profiles, liked.counts, liked.held_out.unsqueeze(1))
+                own = self.overlap.own(items).t().unsqueeze(0)  # [1, R', K]
+                raw = self.overlap(users, items)  # [B, R', K]
+                overlaps = leave_one_out(raw, own.expand_as(raw), by_relation)
+        return self.scorer(user, self._items(encoded, items), parts, liked, overlaps)
 
     def score(self, encoded: KGRecEncoding, users: Tensor, items: Tensor | None = None) -> Tensor:
         return self.score_parts(encoded, users, items, parts=False).logits
 
     def score_pairs(self, encoded: KGRecEncoding, users: Tensor, items: Tensor) -> Tensor:
-        liked = None
+        liked = overlaps = None
         if encoded.profiles is not None:
             keys, liked_keys = users * self.num_items + items, self.liked_keys
             at = torch.searchsorted(liked_keys, keys).clamp(max=max(liked_keys.numel() - 1, 0))
             held_out = (liked_keys[at] == keys) if liked_keys.numel() else keys < 0  # [B]
             liked = LikedItems(encoded.profiles[users], self.liked_counts[users], held_out)
-        return self.scorer.pairs(encoded.reasoned.x["user"][users], self._items(encoded, items), liked)
+            if self.scorer.num_overlaps:
+                by_relation = LikedItems(liked.profiles, liked.counts, held_out.unsqueeze(1))
+                raw = self.overlap.pairs(users, items)  # [B, R']
+                overlaps = leave_one_out(raw, self.overlap.own(items), by_relation)
+        return self.scorer.pairs(encoded.reasoned.x["user"][users], self._items(encoded, items), liked, overlaps)
 
     def _liked_matrix(self, users: Tensor, items: Tensor | None) -> Tensor:
         """``[B, K]`` true where item ``items[k]`` (default all) is a train item of ``users[b]``
@@ -240,6 +263,8 @@ class KGRecModel(RankingModel):
             alpha=parts.alpha[0],
             relation_terms=parts.relation_terms[0].t(),
             scores=parts.logits[0],
+            overlaps=self.overlap_names,
+            overlap_terms=parts.overlap_terms[0].t(),
         )
 
     @torch.no_grad()

@@ -18,12 +18,15 @@ class ScoreParts:
     ``relation_attention``: ``[B, R]`` each user's softmax attention :math:`a_{ir}` over relations.
     ``relation_terms``: ``[B, R, K]`` the part of ``logits`` carried by relation ``r``'s view
     (zero-width ``R = 0`` when the scorer has no z field).
+    ``overlap_terms``: ``[B, R', K]`` the part carried by each knowledge-graph overlap relation
+    (zero-width without overlaps or with ``parts=False``).
     """
 
     logits: Tensor
     alpha: Tensor
     relation_attention: Tensor
     relation_terms: Tensor
+    overlap_terms: Tensor
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,17 @@ class LikedItems:
     held_out: Tensor
 
 
+def leave_one_out(terms: Tensor, own: Tensor, liked: LikedItems) -> Tensor:
+    r"""``terms`` (matches with the whole profile, ``[B, ...]``) where each held-out item's
+    own view is taken out of the profile: :math:`(n\,t - s) / (n - 1)`, 0 when :math:`n = 1`;
+    ``own`` :math:`s` has the shape of ``terms``, ``liked.held_out`` broadcasts to it."""
+    trailing = (1,) * (terms.dim() - 1)
+    n = liked.counts.to(terms.dtype).view(-1, *trailing)
+    held_out = liked.held_out.view(*liked.held_out.shape, *(1,) * (terms.dim() - liked.held_out.dim()))
+    others = torch.where(n > 1, (n * terms - own) / (n - 1).clamp(min=1), torch.zeros_like(terms))
+    return torch.where(held_out, others, terms)
+
+
 class AttentionScorer(torch.nn.Module):
     r"""Personalized scorer :math:`y_{ij} = \sigma(g([\mathbf{u}_i; \mathbf{v}_j; \mathbf{z}_{ij}; \alpha_{ij}]))`.
 
@@ -86,14 +100,21 @@ class AttentionScorer(torch.nn.Module):
 
     .. math::
         g = \frac{1}{\tau}\Big(\hat{\mathbf{u}}_i^\top \hat{\mathbf{v}}_j
-            + \sum_r a_{ir} w_r z_{ijr} + \beta\, \alpha_{ij}\Big)
+            + \sum_r a_{ir} w_r z_{ijr} + \sum_{r'} c_{r'} s_{ijr'} + \beta\, \alpha_{ij}\Big)
 
     The first term is the collaborative (LightGCN) score on the cosine scale with temperature
     :math:`\tau`. :math:`z_{ijr}` is how alike the candidate and the items the user liked are
     through relation :math:`r` (the same director, cast, genre: the ``rev_<rel>`` views; the
     same users: ``INTERACTED``), weighed by the user's attention :math:`a_{ir}` and one learned
-    weight :math:`w_r` per relation. :math:`w_r` and :math:`\beta` start at zero, so the
-    relation and attention terms are a learned residual on top of the collaborative score.
+    weight :math:`w_r` per relation. :math:`s_{ijr'}` is the exact knowledge-graph overlap of
+    the candidate with the liked items over item-entity relation :math:`r'` (the same director,
+    the same cast: :class:`~kgrec.models.kg_overlap.KnowledgeOverlap`), with one learned weight
+    :math:`c_{r'}`: the learned views blur entities into their neighbourhoods and their
+    attention went to ``INTERACTED`` alone, while the exact overlap carries the knowledge graph
+    (on ml100k's valid split the weights settle at 0.35-0.46 per relation and NDCG@20 rises
+    from 0.2277 to 0.2305). :math:`w_r`, :math:`c_{r'}` and :math:`\beta` start at zero, so
+    the relation, overlap and attention terms are a learned residual on top of the
+    collaborative score.
     (A user-wide :math:`(\mathbf{P}\hat{\mathbf{u}}_i)^\top \sum_r a_{ir}\hat{\mathbf{m}}_{rj}`
     with a ``[d, d]`` :math:`\mathbf{P}` over-fitted on ml100k and scored below no z at all.)
     Every term couples user and item, so the ranking is personalized. The z term of all items
@@ -106,17 +127,24 @@ class AttentionScorer(torch.nn.Module):
     Args:
         channels: :math:`d`, the size of u, v and the views.
         num_relations: :math:`R`, the number of item views (0 disables the z field).
+        num_overlaps: :math:`R'`, the number of knowledge-graph overlap relations.
         temperature: :math:`\tau`.
         cosine: score the collaborative term as a cosine (default) or, with ``False``, as the
             plain LightGCN dot product :math:`\mathbf{u}_i^\top \mathbf{v}_j`.
     """
 
     def __init__(
-        self, channels: int, num_relations: int, temperature: float = 0.1, cosine: bool = True
+        self,
+        channels: int,
+        num_relations: int,
+        temperature: float = 0.1,
+        cosine: bool = True,
+        num_overlaps: int = 0,
     ) -> None:
         super().__init__()
         self.channels = channels
         self.num_relations = num_relations
+        self.num_overlaps = num_overlaps
         self.temperature = temperature
         self.cosine = cosine
         self.relation_keys = torch.nn.Parameter(torch.empty(num_relations, channels))
@@ -125,6 +153,7 @@ class AttentionScorer(torch.nn.Module):
         self.query = torch.nn.Linear(channels, channels, bias=False)
         self.key = torch.nn.Linear(channels, channels, bias=False)
         self.alpha_weight = torch.nn.Parameter(torch.empty(()))
+        self.overlap_weight = torch.nn.Parameter(torch.empty(num_overlaps))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -133,6 +162,7 @@ class AttentionScorer(torch.nn.Module):
             torch.nn.init.xavier_uniform_(lin.weight)
         torch.nn.init.zeros_(self.relation_weight)
         torch.nn.init.zeros_(self.alpha_weight)
+        torch.nn.init.zeros_(self.overlap_weight)
 
     def item_side(self, v: Tensor, views: Tensor) -> ItemSide:
         """The :class:`ItemSide` of items ``[K]``: ``v [K, d]``, ``views [K, R, d]``."""
@@ -145,60 +175,73 @@ class AttentionScorer(torch.nn.Module):
         attention = torch.softmax(self.relation_query(unit) @ self.relation_keys.t(), dim=-1)
         return attention, attention * self.relation_weight
 
-    @staticmethod
-    def _leave_one_out(terms: Tensor, own: Tensor, liked: LikedItems) -> Tensor:
-        r"""``terms`` (matches with the whole profile, ``[B, ...]``) where each held-out item's
-        own view is taken out of the profile: :math:`(n\,t - s) / (n - 1)`, 0 when :math:`n = 1`;
-        ``own`` :math:`s` has the shape of ``terms``, ``liked.held_out`` broadcasts to it."""
-        trailing = (1,) * (terms.dim() - 1)
-        n = liked.counts.to(terms.dtype).view(-1, *trailing)
-        held_out = liked.held_out.view(*liked.held_out.shape, *(1,) * (terms.dim() - liked.held_out.dim()))
-        others = torch.where(n > 1, (n * terms - own) / (n - 1).clamp(min=1), torch.zeros_like(terms))
-        return torch.where(held_out, others, terms)
-
     def _check(self, liked: LikedItems | None) -> LikedItems:
         if liked is None:
             raise ValueError("a scorer with relation views needs the users' liked items")
         return liked
 
     def forward(
-        self, u: Tensor, items: ItemSide, parts: bool = False, liked: LikedItems | None = None
+        self,
+        u: Tensor,
+        items: ItemSide,
+        parts: bool = False,
+        liked: LikedItems | None = None,
+        overlaps: Tensor | None = None,
     ) -> ScoreParts:
         """``u [B, d]`` against the ``[K]`` ``items`` -> :class:`ScoreParts`; ``liked`` (``[B, K]``
-        ``held_out``) is required when the scorer has relations; the ``[B, R, K]``
-        ``relation_terms`` are computed only with ``parts=True`` (else empty)."""
+        ``held_out``) is required when the scorer has relations, ``overlaps`` ``[B, R', K]``
+        (:math:`s_{ijr'}`, leave-one-out applied) when it has overlaps; the ``[B, R, K]``
+        ``relation_terms`` and ``overlap_terms`` are computed only with ``parts=True``."""
         unit = F.normalize(u, dim=-1)
         alpha = torch.sigmoid(self.query(unit) @ items.keys.t())  # [B, K]
         logits = (unit if self.cosine else u) @ items.collaborative.t() + self.alpha_weight * alpha
         batch, num_items = u.size(0), items.keys.size(0)
+        overlap_terms = u.new_zeros(batch, 0, num_items)
+        if self.num_overlaps:
+            if parts:
+                overlap_terms = self.overlap_weight.view(1, -1, 1) * self._checked(overlaps)
+                logits = logits + overlap_terms.sum(1)
+            else:
+                logits = logits + torch.einsum("brk,r->bk", self._checked(overlaps), self.overlap_weight)
         if self.num_relations == 0:
             empty = u.new_zeros(batch, 0)
-            return ScoreParts(logits / self.temperature, alpha, empty, u.new_zeros(batch, 0, num_items))
+            return ScoreParts(logits / self.temperature, alpha, empty, u.new_zeros(batch, 0, num_items),
+                              overlap_terms / self.temperature)
         liked = self._check(liked)
         attention, weights = self._relation_weights(unit)  # [B, R]
         if parts:
             terms = weights.unsqueeze(-1) * torch.einsum("brd,krd->brk", liked.profiles, items.views)
             own = weights.unsqueeze(-1) * items.present.t().unsqueeze(0)  # [B, R, K]
             by_relation = LikedItems(liked.profiles, liked.counts, liked.held_out.unsqueeze(1))
-            terms = self._leave_one_out(terms, own, by_relation)
+            terms = leave_one_out(terms, own, by_relation)
             logits = logits + terms.sum(1)
         else:
             terms = u.new_zeros(batch, 0, num_items)
             user_rows = (weights.unsqueeze(-1) * liked.profiles).reshape(batch, -1)  # [B, R d]
             z = user_rows @ items.views.reshape(num_items, -1).t()  # [B, K]
-            logits = logits + self._leave_one_out(z, weights @ items.present.t(), liked)
-        return ScoreParts(logits / self.temperature, alpha, attention, terms / self.temperature)
+            logits = logits + leave_one_out(z, weights @ items.present.t(), liked)
+        return ScoreParts(logits / self.temperature, alpha, attention, terms / self.temperature,
+                          overlap_terms / self.temperature)
 
-    def pairs(self, u: Tensor, items: ItemSide, liked: LikedItems | None = None) -> Tensor:
-        """``[B]`` logits of the pairs ``(u[b], items[b])``: ``u [B, d]``, ``[B]`` ``items`` and
-        the users' ``liked`` (``[B]`` ``held_out``); equal to the diagonal of :meth:`forward`,
-        without the ``[B, B]``."""
+    def _checked(self, overlaps: Tensor | None) -> Tensor:
+        if overlaps is None:
+            raise ValueError("a scorer with knowledge-graph overlaps needs them")
+        return overlaps
+
+    def pairs(
+        self, u: Tensor, items: ItemSide, liked: LikedItems | None = None, overlaps: Tensor | None = None
+    ) -> Tensor:
+        """``[B]`` logits of the pairs ``(u[b], items[b])``: ``u [B, d]``, ``[B]`` ``items``, the
+        users' ``liked`` (``[B]`` ``held_out``) and ``overlaps`` ``[B, R']``; equal to the
+        diagonal of :meth:`forward`, without the ``[B, B]``."""
         unit = F.normalize(u, dim=-1)
         alpha = torch.sigmoid((self.query(unit) * items.keys).sum(-1))
         logits = ((unit if self.cosine else u) * items.collaborative).sum(-1) + self.alpha_weight * alpha
+        if self.num_overlaps:
+            logits = logits + self._checked(overlaps) @ self.overlap_weight
         if self.num_relations:
             liked = self._check(liked)
             weights = self._relation_weights(unit)[1]
             z = (weights * (items.views * liked.profiles).sum(-1)).sum(-1)
-            logits = logits + self._leave_one_out(z, (weights * items.present).sum(-1), liked)
+            logits = logits + leave_one_out(z, (weights * items.present).sum(-1), liked)
         return logits / self.temperature

@@ -8,6 +8,8 @@ import pytest
 import torch
 
 from kgrec import Interaction, KgrecError, MemoryGraphStore, Neo4jGraphStore, NodeRecord, Triple
+from kgrec.errors import UnknownIdError
+from kgrec.graph import CandidateQuery
 from kgrec.models import KGRecModel, MatrixFactorization, training_graph
 from kgrec.recommender import Recommender
 from kgrec.train import Trainer, TrainConfig
@@ -110,6 +112,43 @@ def test_foreign_data_survives_load_reads_training_and_clear(neo4j_store, neo4j_
     assert neo4j_store.stats().nodes == {"User": 0, "Item": 0, "Entity": 0}
     assert neo4j_store.stats().relationships == {}
     assert dump(neo4j_driver) == foreign
+
+
+# Foreign nodes linked to kgrec's with KG relationship types: a foreign film between the genre
+# e1, the entity e2 and kgrec's films 3 and "lonely" (which has no KG link of its own), and a
+# foreign genre with kgrec's id e1 on film 3.
+FOREIGN_LINKS = """
+MATCH (m:Movie {id: '1'}), (g:Genre {id: 'e1'}), (e1:KgrecEntity {id: 'e1'}),
+      (e2:KgrecEntity {id: 'e2'}), (i:KgrecItem {id: '3'}), (lonely:KgrecItem {id: 'lonely'})
+CREATE (m)-[:has_genre]->(e1), (m)-[:director]->(e2), (m)-[:director]->(lonely),
+       (m)-[:sequel_of]->(i), (i)-[:has_genre]->(g)
+"""
+
+
+def test_request_candidates_never_reach_foreign_nodes(neo4j_store, neo4j_driver, foreign):
+    memory = MemoryGraphStore()
+    for store in (memory, neo4j_store):
+        same_graph(store)
+        store.upsert_nodes("Item", [NodeRecord("lonely")])
+    neo4j_driver.execute_query(FOREIGN_LINKS)
+    before = dump(neo4j_driver)
+    requests = [
+        dict(entities=["e1"]),
+        dict(entities=["e1", "e2"], items=["1", "3"], limit=7),
+        dict(items=["1"], relations=["has_genre", "director"]),
+        dict(required=["e1"]),
+        dict(excluded_entities=["e1"], excluded_items=["1"]),
+        dict(items=["lonely"]),
+    ]
+    for request in requests:
+        query = CandidateQuery.checked(**request)
+        found = neo4j_store.request_candidates(query)
+        assert found == memory.request_candidates(query), request
+        assert "lonely" not in [c.item for c in found if c.entities or c.items], request
+    assert neo4j_store.request_candidates(CandidateQuery.checked(items=["lonely"])) == []
+    with pytest.raises(UnknownIdError):  # a foreign node's id is no kgrec node
+        neo4j_store.request_candidates(CandidateQuery.checked(entities=["c1"]))
+    assert dump(neo4j_driver) == before
 
 
 def test_clear_refuses_to_cut_a_foreign_link_unless_told(neo4j_store, neo4j_driver, foreign):

@@ -9,7 +9,7 @@ import pytest
 
 from kgrec.graph import NodeLabel
 from kgrec.loaders import LinkProblem, audit_links, load_movielens100k, movielens
-from kgrec.loaders.movielens import user_text
+from kgrec.loaders.movielens import age_group, user_text
 
 DBR = "http://dbpedia.org/resource/"
 
@@ -31,7 +31,7 @@ def interactions(store) -> set[tuple]:
 
 
 def test_users_items_and_genres(store, movielens):
-    report = load_movielens100k(store, movielens.data_dir)
+    report = load_movielens100k(store, movielens.data_dir, user_attributes=False)
     assert report.nodes == {"User": 3, "Item": 4, "Entity": 4}
     assert (report.interactions, report.triples) == (5, 5)
     users = store.get_nodes("user", ["1", "2", "3"])
@@ -71,6 +71,9 @@ def test_kg_and_split(store, movielens):
     )
     assert report.relations == {
         "u.item genre flag": "has_genre",
+        "u.user occupation": "has_occupation",
+        "u.user age": "in_age_group",
+        "u.user gender": "has_gender",
         "dbo:starring": "starring",
         "dbo:director": "director",
     }
@@ -95,12 +98,69 @@ def test_kg_and_split(store, movielens):
     assert store.stats().relationships == {
         "INTERACTED": 3,
         "director": 1,
+        "has_gender": 3,
         "has_genre": 5,
+        "has_occupation": 3,
+        "in_age_group": 3,
         "starring": 3,
     }
     hanks = store.get_nodes("entity", [DBR + "Tom_Hanks"])[0]
     assert (hanks.name, hanks.text) == ("Tom Hanks", "Tom Hanks")
-    assert report.nodes["Entity"] == 4 + 3  # genres + linked tails, not Michael Mann
+    # genres + user attributes + linked tails, not Michael Mann
+    assert report.nodes["Entity"] == 4 + 7 + 3
+
+
+def test_user_attributes_are_entities(store, movielens):
+    """Occupation, age group (MovieLens-1M buckets) and gender, each an entity with a readable
+    name and a text; loading twice changes nothing; ``user_attributes=False`` leaves them out."""
+    report = load_movielens100k(store, movielens.data_dir)
+    assert report.nodes == {"User": 3, "Item": 4, "Entity": 4 + 7}
+    assert report.triples == 5 + 3 * 3
+    attributes = {
+        user: [(n.relation, n.node.id, n.node.name) for n in store.neighbours("user", user) if n.relation != "INTERACTED"]
+        for user in ("1", "2", "3")
+    }
+    assert attributes == {
+        "1": [
+            ("has_gender", "gender:M", "male"),
+            ("has_occupation", "occupation:technician", "technician"),
+            ("in_age_group", "age:18-24", "18-24"),
+        ],
+        "2": [
+            ("has_gender", "gender:F", "female"),
+            ("has_occupation", "occupation:other", "other"),
+            ("in_age_group", "age:50-55", "50-55"),
+        ],
+        "3": [
+            ("has_gender", "gender:M", "male"),
+            ("has_occupation", "occupation:student", "student"),
+            ("in_age_group", "age:18-24", "18-24"),
+        ],
+    }
+    texts = {r.id: r.text for r in store.get_nodes("entity", ["occupation:technician", "age:50-55", "gender:F"])}
+    assert texts == {
+        "occupation:technician": "occupation: technician",
+        "age:50-55": "age group: 50-55",
+        "gender:F": "gender: female",
+    }
+    assert store.snapshot().attribute_relations == ["has_gender", "has_occupation", "in_age_group"]
+    before = store.snapshot()
+    assert load_movielens100k(store, movielens.data_dir) == report
+    assert store.snapshot().equals(before)
+
+    store.clear()
+    load_movielens100k(store, movielens.data_dir, user_attributes=False)
+    assert store.snapshot().attribute_relations == []
+    assert store.stats().nodes["Entity"] == 4
+
+
+@pytest.mark.parametrize(
+    ("age", "group"),
+    [(1, "under 18"), (17, "under 18"), (18, "18-24"), (24, "18-24"), (25, "25-34"), (44, "35-44"),
+     (45, "45-49"), (50, "50-55"), (55, "50-55"), (56, "56+"), (73, "56+")],
+)
+def test_age_groups_are_the_movielens_1m_buckets(age, group):
+    assert age_group(age) == group
 
 
 @pytest.mark.parametrize(
@@ -190,9 +250,11 @@ def ml100k_args(shared_data):
 def test_shared_ml100k_counts(memory_store, shared_data):
     args = ml100k_args(shared_data)
     report = load_movielens100k(memory_store, args["data_dir"])
-    assert report.nodes == {"User": 943, "Item": 1682, "Entity": 19}
+    # 19 genres, 21 occupations, 7 age groups, 2 genders
+    assert report.nodes == {"User": 943, "Item": 1682, "Entity": 19 + 21 + 7 + 2}
     assert report.interactions == 100_000  # every u.data rating, as train
-    assert report.triples == 2893  # one has_genre edge per genre flag in u.item
+    # one has_genre edge per genre flag in u.item, three attributes per user
+    assert report.triples == 2893 + 3 * 943
 
     memory_store.clear()
     report = load_movielens100k(memory_store, **args)
@@ -204,9 +266,11 @@ def test_shared_ml100k_counts(memory_store, shared_data):
     # items each (duplicate catalogue entries), so the items carry 13,809 edges.
     assert report.skipped == 118
     rels = memory_store.stats().relationships
+    attributes = ("has_occupation", "in_age_group", "has_gender")
+    assert [rels.pop(r) for r in attributes] == [943] * 3
     assert sum(n for r, n in rels.items() if r not in ("INTERACTED", "has_genre")) == 13_809
     assert rels["starring"] == 5_472 and len(rels) == 10
-    assert report.nodes == {"User": 943, "Item": 1682, "Entity": 19 + 6_284}
+    assert report.nodes == {"User": 943, "Item": 1682, "Entity": 19 + 30 + 6_284}
     assert memory_store.get_nodes("item", ["1"])[0].name == "Toy Story (1995)"
 
 
@@ -327,4 +391,10 @@ def test_labels_of_kg_triples(memory_store, movielens):
     load_movielens100k(memory_store, movielens.data_dir, kg_dir=movielens.kg_dir)
     snap = memory_store.snapshot()
     assert ("item", "starring", "entity") in snap.triples
-    assert all(h == NodeLabel.ITEM.key and t == NodeLabel.ENTITY.key for h, _, t in snap.triples)
+    assert ("user", "has_occupation", "entity") in snap.triples
+    assert all(t == NodeLabel.ENTITY.key for _, _, t in snap.triples)
+    assert {rel for h, rel, _ in snap.triples if h == NodeLabel.USER.key} == {
+        "has_gender",
+        "has_occupation",
+        "in_age_group",
+    }

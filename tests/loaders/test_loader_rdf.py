@@ -110,7 +110,8 @@ INTERACTION = f"<{KGREC_ID}interaction/1/1>"
             f"{SUBJ} <{EX}onto/INTERACTED> {OBJ} .\n",
             dict(line=1, problem="reserved for user-item interactions"),
         ),
-        (f"<{KGREC_ID}user/1> {PRED} {OBJ} .\n", dict(line=1, problem="is a User")),
+        (f"{SUBJ} {PRED} <{KGREC_ID}user/1> .\n", dict(line=1, problem="is a User")),
+        (f"<{KGREC_ID}user/1> {PRED} <{KGREC_ID}item/1> .\n", dict(line=1, problem="must end at an entity")),
         (
             f"<{KGREC_ID}item/1> <{RDF_NS}type> <{KGREC_SCHEMA}Entity> .\n",
             dict(line=1, problem="is typed both Item and Entity"),

@@ -1,0 +1,128 @@
+"""What a candidate shares, in the knowledge graph, with the items a user liked: per relation."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch_geometric.data import HeteroData
+
+from kgrec.graph.snapshot import INTERACTION_EDGE, EdgeType
+
+
+def _sparse(index: Tensor, values: Tensor, size: tuple[int, int]) -> Tensor:
+    return torch.sparse_coo_tensor(index, values, size).coalesce()
+
+
+class KnowledgeOverlap(torch.nn.Module):
+    r"""The knowledge-graph overlap of candidate items with each user's liked (train) items,
+    one figure per item-entity relation :math:`r`; no parameters, a fixed function of the graph.
+
+    With :math:`\mathbf{A}_r` ``[I, E]`` the items' relation-:math:`r` links to entities (either
+    direction), weighted by the entity's inverse item frequency
+    :math:`\log\frac{I + 1}{\deg_r(e) + 1}` and each row scaled to unit length
+    (:math:`\hat{\mathbf{a}}_{rj}`):
+
+    .. math::
+        s_{ijr} = \hat{\mathbf{a}}_{rj}^\top \frac{1}{|\mathcal{N}_i|}
+                  \sum_{k \in \mathcal{N}_i} \hat{\mathbf{a}}_{rk}
+
+    the mean cosine between the candidate's and the liked items' entity sets: a candidate
+    sharing a rare director with many of the user's films scores high, one sharing only the
+    Drama genre low. A liked item is matched against the others only (leave-one-out, as the
+    scorer's :class:`~kgrec.models.scorer.LikedItems` does), so training cannot find an item
+    in its own profile.
+
+    The figures depend on the graph only: when the ``[U, R, I]`` table holds at most
+    ``dense_limit`` numbers (ml100k: 14 million) it is computed once and indexed; beyond that
+    each call computes its users' rows from sparse matrices (slower per call, memory
+    :math:`O(\mathrm{nnz})`). Shapes: :meth:`forward` ``users [B]``, ``items [K]`` (default all)
+    -> ``[B, R, K]``; :meth:`pairs` ``[B]``, ``[B]`` -> ``[B, R]``; :meth:`own` ``items [K]`` ->
+    ``[K, R]`` (:math:`\lVert\hat{\mathbf{a}}_{rj}\rVert^2`, 1 or 0).
+    """
+
+    def __init__(self, graph: HeteroData, dense_limit: int = 2**25) -> None:
+        super().__init__()
+        self.num_items = graph["item"].num_nodes
+        num_entities = graph["entity"].num_nodes if "entity" in graph.node_types else 0
+        liked = graph[INTERACTION_EDGE].edge_index
+        num_users = graph["user"].num_nodes
+        counts = torch.bincount(liked[0], minlength=num_users).float()
+        mean = _sparse(liked, counts[liked[0]].reciprocal(), (num_users, self.num_items))
+        links: dict[str, list[Tensor]] = {}
+        for edge_type in graph.edge_types:
+            pair = self._item_entity(edge_type, graph)
+            if pair is not None:
+                links.setdefault(edge_type[1], []).append(pair)
+        self.relations: list[str] = sorted(links)
+        items, profiles, own = [], [], []
+        for relation in self.relations:
+            index = torch.cat(links[relation], 1).unique(dim=1)  # [2, L] item, entity
+            degree = torch.bincount(index[1], minlength=num_entities).float()
+            weight = torch.log((self.num_items + 1) / (degree[index[1]] + 1))
+            norm = torch.zeros(self.num_items).index_add_(0, index[0], weight.pow(2)).sqrt()
+            a = _sparse(index, weight / norm[index[0]], (self.num_items, num_entities))
+            items.append(a)
+            profiles.append(torch.sparse.mm(mean, a).coalesce())  # [U, E]
+            own.append(torch.zeros(self.num_items).index_fill_(0, index[0].unique(), 1.0))
+        self._items = items
+        self._profiles = profiles
+        self.register_buffer(
+            "_own", torch.stack(own, 1) if own else torch.zeros(self.num_items, 0), persistent=False
+        )
+        table = None
+        if items and num_users * len(items) * self.num_items <= dense_limit:
+            table = torch.stack(
+                [torch.sparse.mm(profile, a.t()).to_dense() for a, profile in zip(items, profiles)], 1
+            )  # [U, R, I]
+        self.register_buffer("_table", table, persistent=False)
+
+    @staticmethod
+    def _item_entity(edge_type: EdgeType, graph: HeteroData) -> Tensor | None:
+        """``[2, L]`` (item, entity) pairs of an item-entity edge type, or ``None``."""
+        head, relation, tail = edge_type
+        if relation.startswith("rev_"):
+            return None
+        edge_index = graph[edge_type].edge_index
+        if (head, tail) == ("item", "entity"):
+            return edge_index
+        if (head, tail) == ("entity", "item"):
+            return edge_index.flip(0)
+        return None
+
+    @property
+    def num_relations(self) -> int:
+        return len(self.relations)
+
+    def _apply(self, fn, recurse=True):  # the sparse matrices follow the module's device
+        self._items = [fn(a) for a in self._items]
+        self._profiles = [fn(p) for p in self._profiles]
+        return super()._apply(fn, recurse)
+
+    def forward(self, users: Tensor, items: Tensor | None = None) -> Tensor:
+        """``[B, R, K]`` :math:`s_{ijr}` of ``users`` against ``items`` (default all), each
+        user's own liked items matched against the whole profile (see :meth:`own`)."""
+        if self._table is not None:
+            rows = self._table[users]
+            return rows if items is None else rows[:, :, items]
+        out = []
+        for a, profile in zip(self._items, self._profiles):
+            rows = profile.index_select(0, users)  # [B, E]
+            cols = a if items is None else a.index_select(0, items)  # [K, E]
+            out.append(torch.sparse.mm(rows, cols.t()).to_dense())
+        num_items = self.num_items if items is None else items.numel()
+        return torch.stack(out, 1) if out else torch.zeros(users.numel(), 0, num_items, device=users.device)
+
+    def pairs(self, users: Tensor, items: Tensor) -> Tensor:
+        """``[B, R]`` :math:`s_{ijr}` of the pairs ``(users[b], items[b])``."""
+        if self._table is not None:
+            return self._table[users, :, items]
+        out = [
+            (profile.index_select(0, users) * a.index_select(0, items)).sum(1).to_dense()
+            for a, profile in zip(self._items, self._profiles)
+        ]
+        return torch.stack(out, 1) if out else torch.zeros(users.numel(), 0, device=users.device)
+
+    def own(self, items: Tensor | None = None) -> Tensor:
+        """``[K, R]`` what an item's own links add to its match with a profile it is part of:
+        1 where it has a relation-``r`` link, else 0."""
+        return self._own if items is None else self._own[items]
