@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 from kgrec.checks import flag, int_in_range
 from kgrec.conversation.linking import EntityLinker
-from kgrec.conversation.replies import item_reasons, reply
+from kgrec.conversation.replies import ItemLinks, item_reasons, reply
 from kgrec.conversation.request import Mention, Request
 from kgrec.conversation.understanding import RequestParser
 from kgrec.errors import InvalidValueError, shown
@@ -52,20 +52,29 @@ LIKED_ITEM_WEIGHT = 0.5
 #: :math:`h`: the weight of a wanted entity matched in one or two hops.
 HOP_WEIGHT = {1: 1.0, 2: 0.5}
 
-_PARSERS: "weakref.WeakKeyDictionary[Recommender, tuple[object, RequestParser]]" = weakref.WeakKeyDictionary()
+_SERVED: "weakref.WeakKeyDictionary[Recommender, tuple[object, RequestParser, ItemLinks]]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def default_parser(recommender: Recommender) -> RequestParser:
-    """The rule-based parser over ``recommender``'s graph, built once per served snapshot and
-    shared by its conversations ("recent" means the catalogue's last five years)."""
-    cached = _PARSERS.get(recommender)
+def _served(recommender: Recommender) -> tuple[RequestParser, ItemLinks]:
+    """The default parser and the item links of ``recommender``'s graph, built once per served
+    snapshot and shared by its conversations."""
+    cached = _SERVED.get(recommender)
     if cached is None or cached[0] is not recommender.snapshot:
         years = [y for y in item_years(recommender).values()]
         parser = RequestParser(
             EntityLinker(recommender.snapshot), recent_since=max(years) - 4 if years else None
         )
-        _PARSERS[recommender] = cached = (recommender.snapshot, parser)
-    return cached[1]
+        cached = (recommender.snapshot, parser, ItemLinks(recommender.snapshot))
+        _SERVED[recommender] = cached
+    return cached[1], cached[2]
+
+
+def default_parser(recommender: Recommender) -> RequestParser:
+    """The rule-based parser over ``recommender``'s graph ("recent" means the catalogue's last
+    five years)."""
+    return _served(recommender)[0]
 
 
 def item_years(recommender: Recommender) -> dict[str, int]:
@@ -195,7 +204,8 @@ class Conversation:
         recommendations = self._recommendations(ranked, candidates, explain)
         self.state.last_shown = [r.item_id for r in recommendations]
         self.state.shown.update(self.state.last_shown)
-        return Turn(request, tuple(recommendations), reply(request, self.state, len(recommendations), matched))
+        links = _served(self.recommender)[1]
+        return Turn(request, tuple(recommendations), reply(request, self.state, len(recommendations), matched, links))
 
     def reject(self, item_ids: Sequence[str]) -> None:
         """"Not these": the items are never shown again."""
@@ -290,6 +300,7 @@ class Conversation:
         rec = self.recommender
         ids = [rec.snapshot.node_ids["item"][row] for row, _ in ranked]
         explanations = rec.explain_items(self.user_id, ids) if explain and self.user_id and ids else {}
+        links = _served(rec)[1]
         out = []
         for rank, (item_id, (_, logit)) in enumerate(zip(ids, ranked), start=1):
             record = rec.items[item_id]
@@ -301,6 +312,6 @@ class Conversation:
                 score=float(torch.sigmoid(torch.tensor(logit))),
                 logit=logit,
                 explanation=explanations.get(item_id),
-                reasons=item_reasons(candidates.get(item_id), self.state, record.properties.get("year")),
+                reasons=item_reasons(candidates.get(item_id), self.state, record.properties.get("year"), links),
             ))
         return out

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from typing import TYPE_CHECKING
 
 from kgrec.conversation.request import Mention, Request
 from kgrec.explain.sentences import SentenceBuilder
 from kgrec.graph.candidate_query import RequestCandidate
+from kgrec.graph.snapshot import Snapshot
 
 if TYPE_CHECKING:
     from kgrec.conversation.conversation import ConversationState
@@ -18,13 +20,36 @@ def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
 
-def describe(mention: Mention, sentences: SentenceBuilder = _SENTENCES) -> str:
-    """How an item relates to an entity asked for: "directed by Stanley Kubrick", "a Thriller
-    film" (the explanation templates, through the entity's first relation to items)."""
-    if not mention.relations:
+class ItemLinks:
+    """The relation type of each (item, entity) knowledge-graph link of a snapshot
+    (``relation[(item id, entity id)]``) and each entity's most frequent one (``usual``), so
+    that a reason says "starring Kevin Spacey" for a film he plays in and "directed by" for the
+    one he directed."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        items, entities = snapshot.node_ids["item"], snapshot.node_ids["entity"]
+        self.relation: dict[tuple[str, str], str] = {}
+        counts: dict[str, Counter] = defaultdict(Counter)
+        for (head, relation, tail), edge_index in sorted(snapshot.triples.items()):
+            if (head, tail) == ("item", "entity"):
+                pairs = edge_index.t().tolist()
+            elif (head, tail) == ("entity", "item"):
+                pairs = edge_index.flip(0).t().tolist()
+            else:
+                continue
+            for i, e in pairs:
+                self.relation.setdefault((items[i], entities[e]), relation)
+                counts[entities[e]][relation] += 1
+        self.usual = {e: c.most_common(1)[0][0] for e, c in counts.items()}
+
+
+def describe(mention: Mention, relation: str | None = None, sentences: SentenceBuilder = _SENTENCES) -> str:
+    """How an item relates to an entity asked for, through ``relation`` (default the mention's
+    first): "directed by Stanley Kubrick", "a Thriller film" (the explanation templates)."""
+    relation = relation or (mention.relations[0] if mention.relations else None)
+    if relation is None:
         return mention.name
-    phrase = sentences.phrase(mention.relations[0]).passive
-    return phrase.format(entity=mention.name, article=_article(mention.name))
+    return sentences.phrase(relation).passive.format(entity=mention.name, article=_article(mention.name))
 
 
 def years_phrase(years: tuple[int | None, int | None]) -> str:
@@ -40,7 +65,7 @@ def years_phrase(years: tuple[int | None, int | None]) -> str:
 
 
 def item_reasons(
-    candidate: RequestCandidate | None, state: ConversationState, year: object
+    candidate: RequestCandidate | None, state: ConversationState, year: object, links: ItemLinks
 ) -> tuple[str, ...]:
     """What the request asked for that the item has, one phrase each: matched entities
     ("starring Kevin Spacey, as you asked"; "close to ..." for a two-hop match), liked items it
@@ -50,7 +75,8 @@ def item_reasons(
         for entity_id, hops in candidate.entities:
             mention = state.wanted.get(entity_id)
             if mention is not None:
-                said = describe(mention) if hops == 1 else f"close to {mention.name}"
+                relation = links.relation.get((candidate.item, entity_id))
+                said = describe(mention, relation) if hops == 1 else f"close to {mention.name}"
                 reasons.append(f"{said}, as you asked")
         for item_id in candidate.items:
             reasons.append(f"shares people or a genre with {state.liked.get(item_id, item_id)}, which you liked")
@@ -59,14 +85,14 @@ def item_reasons(
     return tuple(reasons)
 
 
-def reply(request: Request, state: ConversationState, shown: int, matched: bool) -> str:
+def reply(request: Request, state: ConversationState, shown: int, matched: bool, links: ItemLinks) -> str:
     """A short answer to the turn: what is shown and for what, what was not understood, and
     any contradiction."""
     if not request.english:
         return ("I can only read requests in English for now. Try naming a film you liked, a "
                 "genre, a person or a decade.")
     parts = []
-    asked = [describe(m) for m in state.wanted.values()]
+    asked = [describe(m, links.usual.get(m.id)) for m in state.wanted.values()]
     asked += [f"like {name}" for name in state.liked.values()]
     if years_phrase(state.years):
         asked.append(years_phrase(state.years))
