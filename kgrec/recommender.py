@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -18,10 +18,8 @@ import torch
 from kgrec.checks import flag, int_in_range
 from kgrec.cold import ANONYMOUS, ColdStart, LazyTextEncoder, Served
 from kgrec.errors import (
-    CheckpointError,
     InvalidValueError,
     StoreMismatchError,
-    UnknownIdError,
     shown,
 )
 from kgrec.explain.explainer import Explainer
@@ -30,14 +28,13 @@ from kgrec.explain.sentences import SentenceBuilder
 from kgrec.graph.records import GraphPath, NodeRecord
 from kgrec.graph.snapshot import Snapshot, fingerprint_changes
 from kgrec.graph.store import GraphStore
-from kgrec.models import RankingModel, training_graph
+from kgrec.item_filter import ItemFilter, allowed_items
+from kgrec.models import RankingModel
 from kgrec.text.node_vectors import Encodes
-from kgrec.train.checkpoint import check_text_model, read_checkpoint, read_serving, save_checkpoint
+from kgrec.train.checkpoint import check_text_model, load_serving, save_serving
 
 log = logging.getLogger(__name__)
 
-#: ``filters``: item ids to allow, or a predicate on the item's stored record.
-ItemFilter = Collection[str] | Callable[[NodeRecord], bool]
 
 def _sigmoid(logit: float) -> float:
     if logit >= 0:
@@ -137,27 +134,6 @@ class Recommender:
             raise InvalidValueError(f"user_ids must be a sequence of id strings, got {shown(user_ids)}")
         return self.snapshot.index_of("user", list(user_ids))
 
-    def _allowed(self, filters: ItemFilter | None) -> torch.Tensor | None:
-        if filters is None:
-            return None
-        ids = self.snapshot.node_ids["item"]
-        if callable(filters):
-            return torch.tensor([bool(filters(self._items[i])) for i in ids], dtype=torch.bool)
-        if (
-            isinstance(filters, (str, bytes, Mapping))
-            or not isinstance(filters, Collection)
-            or not all(isinstance(i, str) for i in filters)
-        ):
-            raise InvalidValueError(
-                "filters must be a collection of item id strings or a predicate on an item's "
-                f"NodeRecord, got {type(filters).__name__} {shown(filters)}"
-            )
-        unknown = sorted(set(filters) - set(ids))
-        if unknown:
-            raise UnknownIdError("item", unknown)
-        allowed = set(filters)
-        return torch.tensor([i in allowed for i in ids], dtype=torch.bool)
-
     @torch.no_grad()
     def logits(self, user_ids: Sequence[str]) -> torch.Tensor:
         """``[B, I]`` logits :math:`g` of the users against every item (score = sigmoid)."""
@@ -203,7 +179,7 @@ class Recommender:
         flag(exclude_seen, "exclude_seen")
         flag(explain, "explain")
         users = self._users(user_ids)
-        allowed = self._allowed(filters)
+        allowed = allowed_items(filters, self.snapshot.node_ids["item"], self._items)
         if not user_ids:
             return {}
         logits = self.logits(user_ids)
@@ -340,7 +316,7 @@ class Recommender:
         excluded. No explanation (``explanation=None``): the store holds no path from a user
         it does not know. Raises :class:`UnknownIdError` for unknown items."""
         int_in_range(k, "k")
-        allowed = self._allowed(filters)
+        allowed = allowed_items(filters, self.snapshot.node_ids["item"], self._items)
         logits = self._cold_logits(liked)
         logits[self.snapshot.index_of("item", list(liked))] = -float("inf")
         if allowed is not None:
@@ -387,15 +363,8 @@ class Recommender:
         the node features came from (``None``, ``"default"`` for the packaged all-MiniLM-L6-v2,
         a Hugging Face model name or a folder; see :func:`check_text_model`). ``text_model``
         is metadata: the text vectors themselves are saved with the weights."""
-        text_model = check_text_model(text_model)
         flag(with_kg, "with_kg")
-        graph = training_graph(self.snapshot, with_kg=with_kg)
-        serving = {
-            "snapshot": self.snapshot.fingerprints(),
-            "text_model": text_model,
-            "with_kg": with_kg,
-        }
-        return save_checkpoint(self.model, directory, graph, {"serving": serving})
+        return save_serving(self.model, self.snapshot, directory, check_text_model(text_model), with_kg)
 
     @classmethod
     def from_checkpoint(
@@ -409,22 +378,9 @@ class Recommender:
         missing, corrupt or edited checkpoint, and when ``store`` does not hold the graph the
         model was trained on (saying which node ids or edges differ).
         """
-        checkpoint = read_checkpoint(directory)
-        serving = read_serving(checkpoint)
-        snapshot = store.snapshot()
-        changes = fingerprint_changes(serving["snapshot"], snapshot.fingerprints())
-        if changes:
-            raise CheckpointError(
-                f"checkpoint {checkpoint.config_file} was trained on a different graph: "
-                + "; ".join(changes)
-            )
-        text = checkpoint.model_class.saved_text(checkpoint.state)
-        try:
-            graph = training_graph(snapshot, text, with_kg=serving["with_kg"])
-        except ValueError as exc:  # text vectors of another size than the node ids
-            raise CheckpointError(f"{checkpoint.weights_file}: {exc}") from None
-        options.setdefault("text_encoder", serving["text_model"])
-        return cls(checkpoint.build(graph), store, snapshot, **options)
+        model, snapshot, text_model = load_serving(directory, store)
+        options.setdefault("text_encoder", text_model)
+        return cls(model, store, snapshot, **options)
 
     def check_store(self, store: GraphStore) -> None:
         """Raise :class:`StoreMismatchError` unless ``store`` holds the model's graph (the same

@@ -28,13 +28,13 @@ query parameter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 from kgrec.conversation.cues import CONTINUES, RESETS, Cue, cue_at, said_by_subject
 from kgrec.conversation.linking import EntityLinker
 from kgrec.conversation.request import Mention, Reference, Request, RequestBuilder, Role
-from kgrec.conversation.words import STOP_WORDS, Token, reads_as_english, tokenize
+from kgrec.conversation.utterance import Span, Utterance
+from kgrec.conversation.words import STOP_WORDS, reads_as_english
 from kgrec.conversation.years import RECENT_WORDS, YearSpan, combine, find_years
 from kgrec.errors import InvalidValueError, shown as quoted
 from kgrec.graph.schema import NodeLabel
@@ -99,64 +99,6 @@ def checked_shown(shown: object) -> tuple[str, ...]:
     return tuple(shown)
 
 
-@dataclass(frozen=True, slots=True)
-class _Span:
-    """Tokens ``[start, end)`` that one pass took: ``kind`` is ``mention``, ``years``,
-    ``cue``, ``reference`` (``value``: position, -1 for the last), ``pronoun`` or
-    ``unmatched``."""
-
-    start: int
-    end: int
-    kind: str
-    value: object = None
-
-
-class _Text:
-    """A request's tokens and the spans taken so far."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.tokens: list[Token] = tokenize(text)
-        self.norms = [t.norm for t in self.tokens]
-        self.owner: list[_Span | None] = [None] * len(self.tokens)
-
-    def take(self, span: _Span) -> None:
-        for k in range(span.start, span.end):
-            self.owner[k] = span
-
-    def free(self, start: int, end: int) -> bool:
-        return all(o is None for o in self.owner[start:end])
-
-    def surface(self, start: int, end: int) -> str:
-        """The text of tokens ``[start, end)`` as written."""
-        return self.text[self.tokens[start].start : self.tokens[end - 1].end]
-
-    def spans(self) -> list[_Span]:
-        """Every span taken, in text order."""
-        return sorted({id(s): s for s in self.owner if s is not None}.values(), key=lambda s: s.start)
-
-    def runs(self, breaks: frozenset[str]) -> list[tuple[int, int]]:
-        """Maximal runs of free tokens, split at taken tokens, punctuation and ``breaks``, with
-        stop words trimmed from both ends (runs of stop words only are dropped)."""
-        runs, start = [], None
-        for k, token in enumerate([*self.tokens, None]):
-            cut = token is None or self.owner[k] is not None or not token.word or token.norm in breaks
-            if cut and start is not None:
-                runs.append((start, k))
-                start = None
-            elif not cut and start is None:
-                start = k
-        trimmed = []
-        for a, b in runs:
-            while a < b and self.norms[a] in STOP_WORDS:
-                a += 1
-            while b > a and self.norms[b - 1] in STOP_WORDS:
-                b -= 1
-            if a < b:
-                trimmed.append((a, b))
-        return trimmed
-
-
 class RequestParser:
     """Turns English text into a :class:`Request` grounded by ``linker`` (module docstring:
     how). Deterministic, offline, on CPU: the same text, list shown and graph give the same
@@ -176,7 +118,7 @@ class RequestParser:
         the person, in order (for "the second one"). Raises :class:`InvalidValueError` for
         text that is not a string, empty, or longer than :data:`MAX_REQUEST_CHARS`."""
         text, shown = checked_text(text), checked_shown(shown)
-        doc = _Text(text)
+        doc = Utterance(text)
         self._names(doc)
         years = self._years(doc)
         self._cues(doc)
@@ -193,7 +135,7 @@ class RequestParser:
         return _Assembly(doc, shown, years).build()
 
     # -- passes ---------------------------------------------------------------------------------
-    def _names(self, doc: _Text) -> None:
+    def _names(self, doc: Utterance) -> None:
         """Longest first, then leftmost: the n-grams of words that name a node."""
         words = [k for k, t in enumerate(doc.tokens) if t.word]
         for size in range(min(self.linker.max_words, len(words)), 0, -1):
@@ -206,24 +148,24 @@ class RequestParser:
                 norms = [doc.norms[k] for k in words[i : i + size]]
                 mention = self.linker.match_name(phrase, norms, (phrase, phrase + tail))
                 if mention is not None:
-                    doc.take(_Span(start, end, "mention", mention))
+                    doc.take(Span(start, end, "mention", mention))
 
-    def _years(self, doc: _Text) -> list[YearSpan]:
+    def _years(self, doc: Utterance) -> list[YearSpan]:
         free = [o is None for o in doc.owner]
         spans = find_years(doc.norms, free)
         for span in spans:
-            doc.take(_Span(span.start, span.end, "years", span))
+            doc.take(Span(span.start, span.end, "years", span))
         for k, norm in enumerate(doc.norms):
             if norm in RECENT_WORDS and doc.owner[k] is None:
                 if self.recent_since is None:
-                    doc.take(_Span(k, k + 1, "unmatched"))
+                    doc.take(Span(k, k + 1, "unmatched"))
                 else:
                     span = YearSpan(k, k + 1, self.recent_since, None, True)
                     spans.append(span)
-                    doc.take(_Span(k, k + 1, "years", span))
+                    doc.take(Span(k, k + 1, "years", span))
         return spans
 
-    def _cues(self, doc: _Text) -> None:
+    def _cues(self, doc: Utterance) -> None:
         k = 0
         while k < len(doc.tokens):
             found = cue_at(doc.norms, k) if doc.owner[k] is None else None
@@ -233,10 +175,10 @@ class RequestParser:
             size, cue = found
             if cue.similar and size == 1 and said_by_subject(doc.norms, k):
                 cue = Cue(cue.role)  # "I like X" likes X; a bare "like X" asks for more like it
-            doc.take(_Span(k, k + size, "cue", cue))
+            doc.take(Span(k, k + size, "cue", cue))
             k += size
 
-    def _references(self, doc: _Text) -> None:
+    def _references(self, doc: Utterance) -> None:
         norms, n = doc.norms, len(doc.norms)
         k = 0
         while k < n:
@@ -249,7 +191,7 @@ class RequestParser:
             else:
                 k += 1
 
-    def _misspelled(self, doc: _Text) -> None:
+    def _misspelled(self, doc: Utterance) -> None:
         """Longest first, then leftmost: n-grams that start and end with a content word and
         misspell a name (all scored in one batch)."""
         candidates = []
@@ -263,28 +205,28 @@ class RequestParser:
         found = self.linker.match_spellings([(doc.surface(a, b), norms) for a, b, norms in candidates])
         for (start, end, _), mention in zip(candidates, found):
             if mention is not None and doc.free(start, end):
-                doc.take(_Span(start, end, "mention", mention))
+                doc.take(Span(start, end, "mention", mention))
 
-    def _rest(self, doc: _Text) -> None:
+    def _rest(self, doc: Utterance) -> None:
         """What is left, in runs between stop words: linked by meaning, else unmatched."""
         for a, b in doc.runs(STOP_WORDS | RESETS | CONTINUES):
             mention = self.linker.match_meaning(doc.surface(a, b))
-            doc.take(_Span(a, b, "unmatched") if mention is None else _Span(a, b, "mention", mention))
+            doc.take(Span(a, b, "unmatched") if mention is None else Span(a, b, "mention", mention))
 
 
-def _text_after(doc: _Text, end: int) -> str:
+def _text_after(doc: Utterance, end: int) -> str:
     """The character right after token ``end - 1`` ("(1996" + ")"), or ``""``."""
     at = doc.tokens[end - 1].end
     return doc.text[at : at + 1].strip()
 
 
-def _reference_at(norms: Sequence[str], k: int) -> _Span | None:
+def _reference_at(norms: Sequence[str], k: int) -> Span | None:
     """"the second (one)", "second one", "the last one", "number 2", "#2", "option two"."""
     n = len(norms)
     if norms[k] in _NUMBER_OPENERS and k + 1 < n:
         number = _NUMBERS.get(norms[k + 1]) or (int(norms[k + 1]) if norms[k + 1].isdigit() else None)
         if number is not None and 1 <= number <= 99:
-            return _Span(k, k + 2, "reference", number)
+            return Span(k, k + 2, "reference", number)
     start = k
     article = norms[k] == "the"
     if article:
@@ -299,13 +241,13 @@ def _reference_at(norms: Sequence[str], k: int) -> _Span | None:
         return None
     if end < n and norms[end] in _NOT_REFERENCES:
         return None
-    return _Span(start, end, "reference", _ORDINALS[norms[k]])
+    return Span(start, end, "reference", _ORDINALS[norms[k]])
 
 
-def _pronoun_at(norms: Sequence[str], k: int) -> _Span | None:
+def _pronoun_at(norms: Sequence[str], k: int) -> Span | None:
     for words in _PRONOUNS:
         if tuple(norms[k : k + len(words)]) == words:
-            return _Span(k, k + len(words), "pronoun")
+            return Span(k, k + len(words), "pronoun")
     return None
 
 
@@ -316,7 +258,7 @@ def _negated(span: YearSpan) -> YearSpan:
     return YearSpan(span.start, span.end, first, last, True)
 
 
-def _phrases(doc: _Text) -> tuple[str, ...]:
+def _phrases(doc: Utterance) -> tuple[str, ...]:
     """The text's phrases between punctuation, as written (for a text that is not English)."""
     found, start = [], None
     for k, token in enumerate([*doc.tokens, None]):
@@ -331,7 +273,7 @@ def _phrases(doc: _Text) -> tuple[str, ...]:
 class _Assembly:
     """Clauses, roles, pronouns and references of a parsed text, into a :class:`Request`."""
 
-    def __init__(self, doc: _Text, shown: tuple[str, ...], years: list[YearSpan]) -> None:
+    def __init__(self, doc: Utterance, shown: tuple[str, ...], years: list[YearSpan]) -> None:
         self.doc, self.shown, self.years = doc, shown, years
         self.builder = RequestBuilder(doc.text)
         self._year_roles: dict[int, Role] = {}  # role of each year span, by its first token
@@ -350,9 +292,9 @@ class _Assembly:
             self.builder.set_years(low, high, [self.doc.surface(y.start, y.end) for y in wanted_years])
         return self.builder.build()
 
-    def _clauses(self) -> list[tuple[bool, list[_Span]]]:
+    def _clauses(self) -> list[tuple[bool, list[Span]]]:
         """``(continues the clause before, spans)`` per clause, in order."""
-        clauses: list[tuple[bool, list[_Span]]] = [(False, [])]
+        clauses: list[tuple[bool, list[Span]]] = [(False, [])]
         seen: set[int] = set()
         for k, token in enumerate(self.doc.tokens):
             owner = self.doc.owner[k]
@@ -364,12 +306,12 @@ class _Assembly:
                 clauses.append((token.norm in CONTINUES, []))
         return clauses
 
-    def _clause(self, spans: list[_Span], inherited: Role | None) -> Role:
+    def _clause(self, spans: list[Span], inherited: Role | None) -> Role:
         """Give each span of a clause its role (see the module docstring); returns the role a
         following clause without cues inherits."""
         current: tuple[Role, bool] | None = None  # (role, similar)
         negated = False
-        pending: list[_Span] = []
+        pending: list[Span] = []
         for span in spans:
             if span.kind != "cue":
                 if negated:
@@ -398,7 +340,7 @@ class _Assembly:
             return Role.EXCLUDE
         return current[0] if current is not None else default[0]
 
-    def _give(self, span: _Span, role: Role, similar: bool) -> None:
+    def _give(self, span: Span, role: Role, similar: bool) -> None:
         phrase = self.doc.surface(span.start, span.end)
         if span.kind == "mention":
             self.builder.add(role, span.value)

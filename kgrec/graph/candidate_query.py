@@ -157,7 +157,7 @@ class CandidateQuery:
         )
 
     def parameters(self) -> dict[str, object]:
-        """The parameters of :data:`~kgrec.graph.cypher.CANDIDATES`."""
+        """The parameters of :data:`~kgrec.graph.candidate_cypher.CANDIDATES`."""
         return {
             "entities": list(self.entities),
             "items": list(self.items),
@@ -170,7 +170,7 @@ class CandidateQuery:
         }
 
     def candidate_of_row(self, item: str, matches: Sequence[Sequence]) -> RequestCandidate:
-        """A candidate as :data:`~kgrec.graph.cypher.CANDIDATES` returns it: ``matches`` holds
+        """A candidate as :data:`~kgrec.graph.candidate_cypher.CANDIDATES` returns it: ``matches`` holds
         ``[kind, id, hops]`` per match, ``kind`` ``"Entity"`` (a wanted entity) or ``"Item"``
         (a liked item)."""
         entity_hops = {m[1]: m[2] for m in matches if m[0] == NodeLabel.ENTITY.value}

@@ -19,7 +19,7 @@ import neo4j.exceptions
 import numpy as np
 
 from kgrec.errors import InvalidValueError, KgrecError
-from kgrec.graph import cypher
+from kgrec.graph import candidate_cypher, cypher
 from kgrec.graph.candidate_query import CandidateQuery, RequestCandidate
 from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, NodeRef, Triple
 from kgrec.graph.schema import (
@@ -31,13 +31,10 @@ from kgrec.graph.schema import (
 )
 from kgrec.graph.neo4j_server import check_server_version, reaching
 from kgrec.graph.snapshot import Snapshot
-from kgrec.graph.path_query import PathQuery
+from kgrec.graph.path_query import PATH_COLUMNS, PathQuery, paths_of_rows
 from kgrec.graph.store import GraphStats, GraphStore
 
 log = logging.getLogger(__name__)
-
-#: Columns of a path row (see :data:`~kgrec.graph.cypher.PATHS`).
-PATH_COLUMNS = ("item_id", "nodes", "relations", "forward")
 
 #: Rows deleted per transaction by :meth:`Neo4jGraphStore.clear`.
 CLEAR_BATCH = 10_000
@@ -369,25 +366,12 @@ class Neo4jGraphStore(GraphStore):
             attributes=list(query.attributes or ()),
         )
         self._raise_missing(_missing(required, records[0]["missing"]))
-        found: dict[str, list[GraphPath]] = {i: [] for i in query.items}
-        refs: dict[tuple[str, str, str | None], NodeRef] = {}  # one NodeRef per node
-        for r in records:
-            item_id, nodes, relations, forward = r.values(*PATH_COLUMNS)
-            if item_id is None:  # nothing missing, no path at all
-                continue
-            path_nodes = []
-            for key in map(tuple, nodes):
-                ref = refs.get(key)
-                if ref is None:
-                    ref = refs[key] = NodeRef(NodeLabel.parse(key[0]), key[1], key[2])
-                path_nodes.append(ref)
-            found[item_id].append(GraphPath(tuple(path_nodes), tuple(relations), tuple(forward)))
-        return found
+        return paths_of_rows(query.items, (r.values(*PATH_COLUMNS) for r in records))
 
     def _request_candidates(self, query: CandidateQuery) -> list[RequestCandidate]:
         referenced = query.referenced_ids()
         check, check_params = cypher.missing_ids_query(referenced, self.namespace)
-        candidates = cypher.candidates_query(
+        candidates = candidate_cypher.candidates_query(
             query.matching, bool(query.required), query.relations, self.namespace
         )
         statement = cypher.CHECKED.format(check=check, statement=candidates)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Collection, Mapping, Sequence
+from typing import Collection, Iterable, Mapping, Sequence
 
 from kgrec.errors import InvalidValueError
+from kgrec.graph.records import GraphPath, NodeRef
 from kgrec.graph.schema import SPLITS, NodeLabel, validate_relation
 
 
@@ -90,3 +91,26 @@ def _relation_names(names: Collection[str] | None, what: str) -> tuple[str, ...]
     if isinstance(names, str):
         raise InvalidValueError(f"{what} must be a collection of relation names, got a string")
     return tuple(sorted({validate_relation(r) for r in names}))
+
+
+#: Columns of a Neo4j path row (see :data:`~kgrec.graph.cypher.PATHS`).
+PATH_COLUMNS = ("item_id", "nodes", "relations", "forward")
+
+
+def paths_of_rows(items: Sequence[str], rows: Iterable[Sequence]) -> dict[str, list[GraphPath]]:
+    """``{item: [GraphPath]}`` from ``(item_id, nodes, relations, forward)`` rows (``nodes`` as
+    ``(label, id, name)``; a row with no item says "no path at all"), one :class:`NodeRef`
+    per node."""
+    found: dict[str, list[GraphPath]] = {i: [] for i in items}
+    refs: dict[tuple[str, str, str | None], NodeRef] = {}
+    for item_id, nodes, relations, forward in rows:
+        if item_id is None:
+            continue
+        path_nodes = []
+        for key in map(tuple, nodes):
+            ref = refs.get(key)
+            if ref is None:
+                ref = refs[key] = NodeRef(NodeLabel.parse(key[0]), key[1], key[2])
+            path_nodes.append(ref)
+        found[item_id].append(GraphPath(tuple(path_nodes), tuple(relations), tuple(forward)))
+    return found

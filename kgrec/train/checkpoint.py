@@ -25,7 +25,9 @@ from torch_geometric.data import HeteroData
 
 from kgrec.errors import CheckpointError, InvalidValueError, shown
 from kgrec.graph.snapshot import edge_part, fingerprint_changes, tensor_digest
-from kgrec.models import MODELS, RankingModel
+from kgrec.graph.snapshot import Snapshot
+from kgrec.graph.store import GraphStore
+from kgrec.models import MODELS, RankingModel, training_graph
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -243,3 +245,33 @@ def read_serving(checkpoint: Checkpoint) -> dict[str, Any]:
     except InvalidValueError as exc:
         raise CheckpointError(f"{where}.{exc}") from None
     return serving
+
+
+def save_serving(
+    model: RankingModel, snapshot: Snapshot, directory: str | Path, text_model: str | None, with_kg: bool
+) -> Path:
+    """:func:`save_checkpoint` with the serving section :func:`load_serving` checks: the
+    snapshot's fingerprints, the text model's name and whether the graph had the KG."""
+    graph = training_graph(snapshot, with_kg=with_kg)
+    serving = {"snapshot": snapshot.fingerprints(), "text_model": text_model, "with_kg": with_kg}
+    return save_checkpoint(model, directory, graph, {"serving": serving})
+
+
+def load_serving(directory: str | Path, store: GraphStore) -> tuple[RankingModel, Snapshot, str | None]:
+    """The model saved by :func:`save_serving`, rebuilt on ``store``'s graph with the saved
+    text vectors, that snapshot, and the text model's name; :class:`CheckpointError` (file and
+    field named) for a damaged checkpoint or a store whose graph differs."""
+    checkpoint = read_checkpoint(directory)
+    serving = read_serving(checkpoint)
+    snapshot = store.snapshot()
+    changes = fingerprint_changes(serving["snapshot"], snapshot.fingerprints())
+    if changes:
+        raise CheckpointError(
+            f"checkpoint {checkpoint.config_file} was trained on a different graph: " + "; ".join(changes)
+        )
+    text = checkpoint.model_class.saved_text(checkpoint.state)
+    try:
+        graph = training_graph(snapshot, text, with_kg=serving["with_kg"])
+    except ValueError as exc:  # text vectors of another size than the node ids
+        raise CheckpointError(f"{checkpoint.weights_file}: {exc}") from None
+    return checkpoint.build(graph), snapshot, serving["text_model"]
