@@ -1,7 +1,7 @@
 """ml100k-cold benchmark: new items and new users, kgrec (cold-start API) against simple peers.
 
     python benchmarks/cold.py [--models ...] [--seeds 2020 2021 2022] [--epochs 150]
-        [--patience 15] [--jobs 1] [--threads 1] [--results-dir benchmarks/results]
+        [--patience 15] [--jobs 1] [--threads 1] [--results-dir benchmarks/results] [--reuse-models]
 
 Protocol of ``../shared/benchmarks/README.md`` (ml100k-cold): ``cold_item_*``: each user with
 positives in the phase ranks only that phase's cold items; ``cold_user_*``: each cold user ranks
@@ -206,12 +206,22 @@ def run_kgrec(name: str, seed: int) -> list[dict[str, Any]]:
     start = time.perf_counter()
     graph = training_graph(snapshot, _DATA["text"] if with_text else None, with_kg=with_kg)
     model = KGRecModel(graph, **{**KGREC_MODEL, **overrides})
-    config = TrainConfig(**{**vars(_DATA["config"]), **KGREC_TRAINING, "seed": seed})
-    result = Trainer(model, snapshot, config).fit(_DATA["results_dir"] / "curves" / f"cold_{name}_seed{seed}")
-    trained = {"valid_ndcg@20": result.best_valid.get("ndcg@20", float("nan")), "epochs_to_best": result.best_epoch,
-               "train_s": time.perf_counter() - start, "hparams": model.hparams()}
+    saved = _DATA["results_dir"] / "cold" / "models" / f"{name}_seed{seed}"
+    if _DATA["reuse"] and saved.with_suffix(".pt").exists():
+        model.load_state_dict(torch.load(saved.with_suffix(".pt"), weights_only=True))
+        trained = json.loads(saved.with_suffix(".json").read_text())
+        log.info("%s seed %d: reused the model trained in an earlier run (%s)", name, seed, saved)
+    else:
+        config = TrainConfig(**{**vars(_DATA["config"]), **KGREC_TRAINING, "seed": seed})
+        result = Trainer(model, snapshot, config).fit(_DATA["results_dir"] / "curves" / f"cold_{name}_seed{seed}")
+        trained = {"valid_ndcg@20": result.best_valid.get("ndcg@20", float("nan")),
+                   "epochs_to_best": result.best_epoch, "train_s": time.perf_counter() - start,
+                   "hparams": model.hparams()}
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(model.state_dict(), saved.with_suffix(".pt"))
+        saved.with_suffix(".json").write_text(json.dumps(trained, default=str))
     log.info("%s seed %d trained: warm valid ndcg@20 %.4f (epoch %d)", name, seed,
-             trained["valid_ndcg@20"], result.best_epoch)
+             trained["valid_ndcg@20"], trained["epochs_to_best"])
     records = cold_items_kgrec(name, seed, model, warm_store(), snapshot, trained)
     return records + cold_users_kgrec(name, seed, model, warm_store(), snapshot, trained)
 
@@ -392,6 +402,8 @@ def main() -> None:
     ap.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "kgrec")
     ap.add_argument("--results-dir", type=Path, default=RESULTS, help="where top-20 files and curves go")
     ap.add_argument("--out", type=Path, default=None, help="default: RESULTS_DIR/cold.json")
+    ap.add_argument("--reuse-models", action="store_true",
+                    help="serve the models an earlier run saved under RESULTS_DIR/cold/models instead of training")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(processName)s %(name)s %(message)s")
     logging.getLogger("kgrec.train.trainer").setLevel(logging.WARNING)
@@ -417,7 +429,7 @@ def main() -> None:
     users = dict(zip(cold_users, full_store.get_nodes("User", cold_users)))
     encoder.encode([r.text for r in full_store.get_nodes("Item", cold_items)] + [u.text for u in users.values()])
     _DATA.update(
-        split=split, snapshot=snapshot, text=text, encoder=encoder, threads=args.threads,
+        split=split, snapshot=snapshot, text=text, encoder=encoder, threads=args.threads, reuse=args.reuse_models,
         results_dir=args.results_dir, config=TrainConfig(epochs=args.epochs, patience=args.patience, progress=False),
         cold_item_records=dict(zip(cold_items, full_store.get_nodes("Item", cold_items))),
         cold_item_links={i: links.get(i, []) for i in cold_items},

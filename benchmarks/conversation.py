@@ -1,11 +1,11 @@
 """Conversational recommendation on ml100k: requests written from a held-out item's graph facts.
 
     python benchmarks/conversation.py [--pairs 500] [--quick] [--phase test|valid] [--seed 0]
-        [--systems kgrec kgrec-anonymous dense dense-facts graph-only] [--checkpoint runs/explain]
+        [--systems kgrec kgrec-anonymous dense dense-facts graph-only] [--checkpoint runs/conversation]
         [--epochs 30] [--warmup N] [--skip-neo4j] [--out benchmarks/results/conversation.json]
 
-One run, one trained model (``--checkpoint``, shared with ``benchmarks/explain.py``: loaded when
-it fits the graph, else trained, seeded, early stopping on valid), served on the embedded store
+One run, one trained model (``--checkpoint``, trained as ``benchmarks/explain.py`` trains: loaded
+when it fits the graph, else trained, seeded, early stopping on valid), served on the embedded store
 and on Neo4j. The served stores hold the ml100k graph with the interactions of the shared split
 that come before the phase: train and valid for ``test`` (the default), train only for
 ``valid`` (for tuning). The phase's positives are what the simulated people want, so no store
@@ -557,7 +557,7 @@ def main() -> None:
     ap.add_argument("--phase", choices=tuple(HIDDEN), default="test", help="valid: tune on valid pairs")
     ap.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS))
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--checkpoint", type=Path, default=Path("runs/explain"))
+    ap.add_argument("--checkpoint", type=Path, default=Path("runs/conversation"))
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument(
         "--warmup", type=int, help="warm-up turns per kgrec system and store (default: one per pair)"

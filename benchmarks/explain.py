@@ -13,8 +13,12 @@ and saved there), both stores side by side:
   with and without train interactions, the latter explained through their attributes:
   occupation, age group, gender) and path diversity over all users;
 - the deletion test: removing the edges of an item's top-ranked path vs a random path of the
-  same item, rebuilding the model's graph and re-scoring; mean score drops and their ratio;
-- Neo4j's vector index (``db.index.vector.queryNodes``) recall@20 against exact cosine top-20.
+  same item, rebuilding the model's graph and re-scoring; mean score drops and their ratio. A
+  path through other users is one unit, the edges of every user it stands for;
+- Neo4j's vector index (``db.index.vector.queryNodes``) recall@20 against exact cosine top-20;
+- score calibration: the methods of :mod:`kgrec.explain.calibration` compared on the valid
+  split (two folds of users), and the served one's reliability on the TEST split (the top-20
+  of every test user, 10 equal-mass bins; ECE against ``sigmoid(logit)``'s).
 
 Writes ``benchmarks/results/explain.json`` and prints a table.
 """
@@ -34,7 +38,9 @@ import torch
 from _env import SHARED, machine, neo4j_server, versions, write_result
 from kgrec import MemoryGraphStore, Neo4jGraphStore, Recommender
 from kgrec.errors import KgrecError
+from kgrec.explain.calibration import compare_methods, reliability
 from kgrec.graph.records import GraphPath
+from kgrec.graph.schema import INTERACTED
 from kgrec.graph.snapshot import Snapshot
 from kgrec.loaders import load_movielens100k
 from kgrec.models import KGRecModel, training_graph
@@ -60,20 +66,43 @@ def load(store, split_file: Path = SPLIT) -> None:
 
 
 def trained(store: MemoryGraphStore, checkpoint: Path, epochs: int) -> tuple[Recommender, object]:
-    """A recommender on ``store``, from ``checkpoint`` if it fits, else trained and saved."""
+    """A calibrated recommender on ``store``, from ``checkpoint`` if it fits, else trained,
+    calibrated on the valid split and saved."""
     snapshot = store.snapshot()
     text = node_text_vectors(snapshot, EmbeddingCache(TextEncoder(), Path.home() / ".cache" / "kgrec"))
     graph = training_graph(snapshot, text)
     try:
-        return Recommender.from_checkpoint(checkpoint, store), graph
+        rec = Recommender.from_checkpoint(checkpoint, store)
+        if rec.calibration is None:  # saved before calibration existed
+            rec.calibrate()
+        return rec, graph
     except (KgrecError, FileNotFoundError) as exc:
         log.info("training a model (%s)", exc)
     seed_everything(2020)
     model = KGRecModel(graph)
     Trainer(model, snapshot, TrainConfig(**KGREC_TRAINING, epochs=epochs, patience=10)).fit(checkpoint)
     rec = Recommender(model, store, snapshot)
+    rec.calibrate()
     rec.save(checkpoint, text_model="default")
     return rec, graph
+
+
+def rounded(row: dict) -> dict:
+    return {k: round(v, 5) if isinstance(v, float) else v for k, v in row.items()}
+
+
+def calibration(rec: Recommender) -> dict:
+    """The served calibration's reliability on the test split (top-``K`` of every test user,
+    10 equal-mass bins), ``sigmoid(logit)``'s ECE on the same pairs, and the valid-split
+    comparison of the methods that chose it."""
+    test = reliability(rec.calibration, rec.model, rec.snapshot, k=K)
+    return {
+        **rounded({k: v for k, v in test.items() if k != "bins"}),
+        "bins": [rounded(row) for row in test["bins"]],
+        "ece_sigmoid_logit": round(reliability(None, rec.model, rec.snapshot, k=K)["ece"], 5),
+        "fitted_on": rec.calibration.fitted_on,
+        "valid_two_fold": {m: rounded(v) for m, v in compare_methods(rec.model, rec.snapshot, k=K).items()},
+    }
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -182,6 +211,30 @@ def hop_edges(path: GraphPath, snapshot: Snapshot) -> list[tuple[tuple[str, str,
     return edges
 
 
+def unit_edges(path: GraphPath, snapshot: Snapshot) -> list[tuple[tuple[str, str, str], int, int]]:
+    """The edges whose deletion deletes ``path`` as one unit: its own (:func:`hop_edges`), and
+    for a path through other users (``u -> a <- peer -> i``, an aggregate: see
+    ``GraphPath.support``) the peer's two edges for every user it stands for, i.e. every
+    other user with the same edge to ``a`` and a train interaction with ``i``."""
+    edges = hop_edges(path, snapshot)
+    if path.peer is None:
+        return edges
+
+    def holders(edge_type: tuple[str, str, str], tail: int) -> set[int]:
+        index = (
+            snapshot.interactions.edge_index(("train",))
+            if edge_type[1] == INTERACTED
+            else snapshot.triples[edge_type]
+        )
+        return set(index[0][index[1] == tail].tolist())
+
+    (to_a, _, a), (to_i, _, i) = edges[1], edges[2]
+    users = (holders(to_a, a) & holders(to_i, i)) - {edges[0][1]}
+    if len(users) != path.support:
+        raise RuntimeError(f"{path} stands for {len(users)} users in the snapshot, not its support")
+    return edges[:1] + [(to_a, c, a) for c in sorted(users)] + [(to_i, c, i) for c in sorted(users)]
+
+
 def score_without(rec: Recommender, graph, edges, user: int, item: int) -> float:
     """The model's logit for (user, item) after deleting ``edges`` (and their inverses)."""
     graph = graph.clone()
@@ -201,19 +254,23 @@ def deletion_test(rec: Recommender, graph, users: list[str], items_per_user: int
     snapshot = rec.snapshot
     with torch.no_grad():
         base = rec.model.score(rec.model.encode(), snapshot.index_of("user", users))
-    top_drops, random_drops = [], []
+    top_drops, random_drops, supports = [], [], {"top": [], "random": []}
     for row, user in enumerate(users):
         for r in rec.recommend(user, k=items_per_user):
             everything = rec.store.paths(user, [r.item_id], limit=ALL_PATHS)[r.item_id]
-            if not r.explanation.paths or len(everything) < 2:
+            units = {p.aggregate_key(): p for p in everything}  # a path through users is one
+            if not r.explanation.paths or len(units) < 2:
                 continue
             top = r.explanation.paths[0].path
-            other = rng.choice([p for p in everything if p != top])
+            other = rng.choice([p for key, p in units.items() if key != top.aggregate_key()])
+            for kind, p in (("top", top), ("random", other)):
+                if p.peer is not None:
+                    supports[kind].append(p.support)
             u = int(snapshot.index_of("user", [user])[0])
             i = int(snapshot.index_of("item", [r.item_id])[0])
             before = float(base[row, i])
-            top_drops.append(before - score_without(rec, graph, hop_edges(top, snapshot), u, i))
-            random_drops.append(before - score_without(rec, graph, hop_edges(other, snapshot), u, i))
+            top_drops.append(before - score_without(rec, graph, unit_edges(top, snapshot), u, i))
+            random_drops.append(before - score_without(rec, graph, unit_edges(other, snapshot), u, i))
     top_mean, random_mean = statistics.mean(top_drops), statistics.mean(random_drops)
     return {
         "pairs": len(top_drops),
@@ -221,6 +278,11 @@ def deletion_test(rec: Recommender, graph, users: list[str], items_per_user: int
         "mean_drop_random_path": round(random_mean, 5),
         "deletion_drop_ratio": round(top_mean / random_mean, 3) if random_mean > 0 else None,
         "top_beats_random_share": round(statistics.mean(t > x for t, x in zip(top_drops, random_drops)), 3),
+        # paths through other users, deleted as one unit: how many, and the users behind them
+        "aggregated_paths": {
+            kind: {"pairs": len(found), "mean_support": round(statistics.mean(found), 1) if found else None}
+            for kind, found in supports.items()
+        },
     }
 
 
@@ -288,6 +350,7 @@ def main() -> None:
     result.update(fidelity_and_diversity(rec, all_users))
     result["deletion"] = deletion_test(rec, graph, rng.sample(all_users, args.deletion_users), 3, args.seed)
     result["deletion_drop_ratio"] = result["deletion"]["deletion_drop_ratio"]
+    result["calibration"] = calibration(rec)
 
     if not args.skip_neo4j:
         with neo4j_server() as uri, Neo4jGraphStore.connect(uri) as neo4j:
@@ -315,6 +378,8 @@ def main() -> None:
         f"{result[f'fidelity@{K}_users_without_train_interactions']})  deletion {result['deletion']}"
     )
     print(f"diversity: {result['distinct_entities_per_user']} entities, {result['distinct_relation_types_per_user']} relation types per user")
+    cal = result["calibration"]
+    print(f"calibration {cal['method']}: test ECE@{K} {cal['ece']} (sigmoid(logit) {cal['ece_sigmoid_logit']})")
     if "vector_index" in result:
         print(f"vector index {result['vector_index']}")
     print(f"wrote {path}")

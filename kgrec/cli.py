@@ -177,10 +177,14 @@ CONVERSATION = ("a 90s thriller with Kevin Spacey", "no crime films", "more like
 
 
 def _print_recommendations(recs: list[Recommendation]) -> None:
+    """Each item with its calibrated score (the chance, estimated on the validation split, that
+    the user likes it), then its reasons by weight, labelled with their share of the shown
+    weight."""
     for r in recs:
-        typer.echo(f"{r.rank:>3}. {r.name}  (score {r.score:.3f}, logit {r.logit:.2f})")
-        for p in r.explanation.paths:
-            typer.echo(f"       [{p.weight:+.4f}] {p.sentence}")
+        typer.echo(f"{r.rank:>3}. {r.name}  (chance you like it {r.score:.1%}, logit {r.logit:.2f})")
+        explanation = r.explanation
+        for label, share, p in zip(explanation.labels, explanation.shares, explanation.paths):
+            typer.echo(f"       {f'{label} ({share:.0%})':<18} {p.sentence}")
 
 
 def _run_demo(
@@ -215,6 +219,11 @@ def _run_demo(
     )
 
     recommender = Recommender(model, graph_store, snapshot, text_encoder=encoder)
+    calibration = recommender.calibrate()  # the benchmark split always has valid likes
+    typer.echo(
+        f"Scores calibrated on the valid split ({calibration.method}, "
+        f"{calibration.fitted_on['positives']:,} valid likes of {calibration.fitted_on['users']:,} users)"
+    )
     recommender.save(out / "checkpoint", text_model="default")  # the trained graph (kgrec mcp loads it)
     typer.echo(f"\nTop {k} for user {user} ({profile.text}):")
     recs = recommender.recommend(user, k=k)

@@ -264,12 +264,14 @@ class AgentTools:
         rec = self.recommender
         explanation = rec.explain(user_id, item_id)
         row = int(rec.snapshot.index_of("item", [item_id])[0])
-        logit = float(rec.logits([user_id])[0, row])
+        logits = rec.logits([user_id])
+        score = float(rec.scores(logits, rec.unseen([user_id]))[0, row])
+        logit = float(logits[0, row])
         return ItemExplanation(
             user_id=user_id,
             item_id=item_id,
             name=rec.items[item_id].name,
-            score=float(torch.sigmoid(torch.tensor(logit))),
+            score=score,
             logit=logit,
             sentence=explanation.sentence,
             paths=_paths(explanation),

@@ -22,6 +22,7 @@ from kgrec.errors import (
     StoreMismatchError,
     shown,
 )
+from kgrec.explain.calibration import METHODS, ScoreCalibration
 from kgrec.explain.explainer import Explainer
 from kgrec.explain.explanation import Explanation, Recommendation
 from kgrec.explain.sentences import SentenceBuilder
@@ -34,12 +35,6 @@ from kgrec.text.node_vectors import Encodes
 from kgrec.train.checkpoint import check_text_model, load_serving, save_serving
 
 log = logging.getLogger(__name__)
-
-
-def _sigmoid(logit: float) -> float:
-    if logit >= 0:
-        return 1.0 / (1.0 + math.exp(-logit))
-    return math.exp(logit) / (1.0 + math.exp(logit))  # no overflow for very negative logits
 
 
 class Recommender:
@@ -57,6 +52,10 @@ class Recommender:
             :meth:`save` takes it (loaded on first use); :meth:`from_checkpoint` defaults to the
             checkpoint's. ``None``: new nodes get no text feature from it (an error for a
             model that reads text).
+        calibration: what turns a logit into :attr:`Recommendation.score`: a
+            :class:`~kgrec.explain.calibration.ScoreCalibration` (see :meth:`calibrate`), or
+            ``None``: the score is then ``sigmoid(logit)`` (near 1 for every top item of a
+            softmax-trained model). :meth:`save` keeps it.
     """
 
     def __init__(
@@ -71,6 +70,7 @@ class Recommender:
         peers: int = 20,
         paths_considered: int = 50,
         text_encoder: Encodes | str | None = None,
+        calibration: ScoreCalibration | None = None,
     ) -> None:
         if not isinstance(model, RankingModel):
             raise InvalidValueError(f"model must be a RankingModel, got {type(model).__name__}")
@@ -96,6 +96,11 @@ class Recommender:
             raise InvalidValueError(
                 f"text_encoder must be a text encoder, a model name or None, got {type(text_encoder).__name__}"
             )
+        if calibration is not None and not isinstance(calibration, ScoreCalibration):
+            raise InvalidValueError(
+                f"calibration must be a ScoreCalibration or None, got {type(calibration).__name__}"
+            )
+        self.calibration = calibration
         self.store = store
         snapshot = snapshot if snapshot is not None else store.snapshot()
         if snapshot.num_nodes("item") != model.num_items or snapshot.num_nodes("user") != model.num_users:
@@ -136,8 +141,36 @@ class Recommender:
 
     @torch.no_grad()
     def logits(self, user_ids: Sequence[str]) -> torch.Tensor:
-        """``[B, I]`` logits :math:`g` of the users against every item (score = sigmoid)."""
+        """``[B, I]`` logits :math:`g` of the users against every item (see :meth:`scores`)."""
         return self.model.score(self._encoded, self._users(user_ids))
+
+    def unseen(self, user_ids: Sequence[str]) -> torch.Tensor:
+        """``[B, I]`` True where user ``user_ids[b]`` has no interaction with item ``i`` (any
+        split): the items :meth:`recommend` ranks by default."""
+        users = self._users(user_ids)
+        unseen = torch.ones(len(user_ids), self.snapshot.num_nodes("item"), dtype=torch.bool)
+        for row, u in enumerate(users.tolist()):
+            unseen[row, self._seen[u]] = False
+        return unseen
+
+    def scores(self, logits: torch.Tensor, unseen: torch.Tensor) -> torch.Tensor:
+        """``[B, I]`` :attr:`Recommendation.score` of ``logits`` ``[B, I]``: the calibrated
+        probability (``unseen`` ``[B, I]``: True at each user's items without an interaction,
+        the ones the calibration normalizes over), or ``sigmoid(logit)`` without a
+        calibration."""
+        if self.calibration is None:
+            return torch.sigmoid(logits.double())
+        return self.calibration.transform(logits, unseen)
+
+    def calibrate(self, method: str = METHODS[0]) -> ScoreCalibration:
+        """Fit a :class:`~kgrec.explain.calibration.ScoreCalibration` (``method``, one of
+        :data:`~kgrec.explain.calibration.METHODS`) on the served snapshot's valid split,
+        serve scores with it from now on and return it: each score becomes the probability,
+        estimated on the validation split, that the user likes the item. Without valid
+        interactions it raises :class:`InvalidValueError` and the recommender keeps its
+        current scores."""
+        self.calibration = ScoreCalibration.fit(self.model, self.snapshot, method)
+        return self.calibration
 
     # -- recommendations ------------------------------------------------------------------------
     def recommend(
@@ -183,10 +216,11 @@ class Recommender:
         if not user_ids:
             return {}
         logits = self.logits(user_ids)
+        unseen = self.unseen(user_ids)
+        scores = self.scores(logits, unseen)
         masked = -float("inf")
         if exclude_seen:
-            for row, u in enumerate(users.tolist()):
-                logits[row, self._seen[u]] = masked
+            logits = logits.masked_fill(~unseen, masked)
         if allowed is not None:
             logits = logits.masked_fill(~allowed, masked)
         if candidates is not None:
@@ -198,7 +232,7 @@ class Recommender:
             explanations = {}
             if explain and ids:
                 explanations = self.explainer.explain(user_id, int(users[row]), ids, rows)
-            result[user_id] = self._recommendations(chosen, explanations)
+            result[user_id] = self._recommendations(chosen, scores[row], explanations)
         return result
 
     def _top(self, logits: torch.Tensor, k: int) -> list[list[tuple[int, float]]]:
@@ -215,18 +249,22 @@ class Recommender:
         return [names[i] for i in rows]
 
     def _recommendations(
-        self, chosen: list[tuple[int, float]], explanations: Mapping[str, Explanation]
+        self,
+        chosen: list[tuple[int, float]],
+        scores: torch.Tensor,
+        explanations: Mapping[str, Explanation],
     ) -> list[Recommendation]:
-        """Ranked :class:`Recommendation` records of ``chosen`` ``(item row, logit)`` pairs."""
+        """Ranked :class:`Recommendation` records of ``chosen`` ``(item row, logit)`` pairs;
+        ``scores`` ``[I]``: every item's :meth:`scores`."""
         return [
-            self._recommendation(rank, item_id, logit, explanations.get(item_id))
-            for rank, (item_id, (_, logit)) in enumerate(
+            self._recommendation(rank, item_id, float(scores[row]), logit, explanations.get(item_id))
+            for rank, (item_id, (row, logit)) in enumerate(
                 zip(self._item_ids([i for i, _ in chosen]), chosen), start=1
             )
         ]
 
     def _recommendation(
-        self, rank: int, item_id: str, logit: float, explanation: Explanation | None
+        self, rank: int, item_id: str, score: float, logit: float, explanation: Explanation | None
     ) -> Recommendation:
         item = self._items[item_id]
         return Recommendation(
@@ -234,7 +272,7 @@ class Recommender:
             item_id=item_id,
             name=item.name,
             text=item.text,
-            score=_sigmoid(logit),
+            score=score,
             logit=logit,
             explanation=explanation,
         )
@@ -318,10 +356,13 @@ class Recommender:
         int_in_range(k, "k")
         allowed = allowed_items(filters, self.snapshot.node_ids["item"], self._items)
         logits = self._cold_logits(liked)
-        logits[self.snapshot.index_of("item", list(liked))] = -float("inf")
+        unseen = torch.ones_like(logits, dtype=torch.bool)
+        unseen[self.snapshot.index_of("item", list(liked))] = False
+        scores = self.scores(logits.unsqueeze(0), unseen.unsqueeze(0))[0]
+        logits = logits.masked_fill(~unseen, -float("inf"))
         if allowed is not None:
             logits = logits.masked_fill(~allowed, -float("inf"))
-        return self._recommendations(self._top(logits.unsqueeze(0), k)[0], {})
+        return self._recommendations(self._top(logits.unsqueeze(0), k)[0], scores, {})
 
     @torch.no_grad()
     def personal_logits(self, user_id: str | None = None, liked: Sequence[str] = ()) -> torch.Tensor:
@@ -362,24 +403,28 @@ class Recommender:
         whether the training graph had the KG, and ``text_model``, the name of the text encoder
         the node features came from (``None``, ``"default"`` for the packaged all-MiniLM-L6-v2,
         a Hugging Face model name or a folder; see :func:`check_text_model`). ``text_model``
-        is metadata: the text vectors themselves are saved with the weights."""
+        is metadata: the text vectors themselves are saved with the weights. The
+        :attr:`calibration`, if any, is saved as plain numbers in ``config.json``."""
         flag(with_kg, "with_kg")
-        return save_serving(self.model, self.snapshot, directory, check_text_model(text_model), with_kg)
+        return save_serving(
+            self.model, self.snapshot, directory, check_text_model(text_model), with_kg, self.calibration
+        )
 
     @classmethod
     def from_checkpoint(
         cls, directory: str | Path, store: GraphStore, **options: Any
     ) -> "Recommender":
         """Load a model saved by :meth:`save` and serve it from ``store`` (``options`` go to
-        the constructor). The node text vectors come from the checkpoint: no text encoder is
-        loaded.
+        the constructor). The node text vectors and the score calibration (if one was saved)
+        come from the checkpoint: no text encoder is loaded.
 
         Raises :class:`~kgrec.errors.CheckpointError`, naming the file and the field, for a
         missing, corrupt or edited checkpoint, and when ``store`` does not hold the graph the
         model was trained on (saying which node ids or edges differ).
         """
-        model, snapshot, text_model = load_serving(directory, store)
+        model, snapshot, text_model, calibration = load_serving(directory, store)
         options.setdefault("text_encoder", text_model)
+        options.setdefault("calibration", calibration)
         return cls(model, store, snapshot, **options)
 
     def check_store(self, store: GraphStore) -> None:

@@ -255,6 +255,19 @@ class Conversation:
             self._profile = (liked, rec.personal_logits(liked=liked))
         return self._profile[1]
 
+    def _scores(self) -> torch.Tensor:
+        """``[I]`` :attr:`~kgrec.explain.explanation.Recommendation.score` of every item from the
+        person's model logits (:meth:`~kgrec.Recommender.scores`), over the items they have not
+        seen (a known user's interactions; an anonymous person's liked items)."""
+        rec = self.recommender
+        logits = self._logits()
+        if self.user_id is not None:
+            unseen = rec.unseen([self.user_id])[0]
+        else:
+            unseen = torch.ones_like(logits, dtype=torch.bool)
+            unseen[rec.snapshot.index_of("item", list(self.state.liked))] = False
+        return rec.scores(logits.unsqueeze(0), unseen.unsqueeze(0))[0]
+
     def _request_vector(self) -> torch.Tensor | None:
         """``[d]`` the mean final embedding of the wanted entities and liked items, or ``None``."""
         rec = self.recommender
@@ -301,15 +314,16 @@ class Conversation:
         ids = [rec.snapshot.node_ids["item"][row] for row, _ in ranked]
         explanations = rec.explain_items(self.user_id, ids) if explain and self.user_id and ids else {}
         links = _served(rec)[1]
+        scores = self._scores()
         out = []
-        for rank, (item_id, (_, logit)) in enumerate(zip(ids, ranked), start=1):
+        for rank, (item_id, (row, logit)) in enumerate(zip(ids, ranked), start=1):
             record = rec.items[item_id]
             out.append(Recommendation(
                 rank=rank,
                 item_id=item_id,
                 name=record.name,
                 text=record.text,
-                score=float(torch.sigmoid(torch.tensor(logit))),
+                score=float(scores[row]),
                 logit=logit,
                 explanation=explanations.get(item_id),
                 reasons=item_reasons(candidates.get(item_id), self.state, record.properties.get("year"), links),

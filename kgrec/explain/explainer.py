@@ -89,6 +89,7 @@ class Explainer:
         for item_id in item_ids:
             paths = found[item_id]
             ranked = sorted(zip(weighed[item_id], range(len(paths))), key=lambda wk: -wk[0])
+            ranked = _heaviest_per_aggregate(ranked, paths)
             explanations[item_id] = Explanation(
                 user_id,
                 item_id,
@@ -168,10 +169,11 @@ class Explainer:
     def _diverse(
         self, ranked: list[tuple[float, int]], paths: list[GraphPath]
     ) -> list[tuple[float, int]]:
-        """The heaviest path first, then the heaviest path of each relation not shown yet, then
-        of each new (liked item, relation) pair, then the rest by weight: three near-identical
-        "another user also liked it" paths tell a reader less than one of them and a director
-        or genre path."""
+        """The ``paths_per_item`` paths to show, heaviest first: chosen as the heaviest path,
+        then the heaviest path of each relation not chosen yet, then of each new (liked item,
+        relation) pair, then the rest by weight (three near-identical "another user also liked
+        it" paths tell a reader less than one of them and a director or genre path), and
+        presented in weight order, so the printed weights and shares read downwards."""
         views: set[str] = set()
         reasons: set[tuple[str, str]] = set()
         tiers = []
@@ -182,4 +184,20 @@ class Explainer:
             views.add(view)
             reasons.add(reason)
         order = sorted(range(len(ranked)), key=tiers.__getitem__)  # stable: by weight per tier
-        return [ranked[t] for t in order[: self.paths_per_item]]
+        return sorted((ranked[t] for t in order[: self.paths_per_item]), key=lambda wj: -wj[0])
+
+
+def _heaviest_per_aggregate(
+    ranked: list[tuple[float, int]], paths: list[GraphPath]
+) -> list[tuple[float, int]]:
+    """``ranked`` ((weight, index in ``paths``), heaviest first) without the paths that stand
+    for the same users as a heavier one (:meth:`GraphPath.aggregate_key`): the same reason
+    through another peer, which would read as the same sentence."""
+    seen: set[tuple] = set()
+    kept = []
+    for w, j in ranked:
+        key = paths[j].aggregate_key()
+        if key not in seen:
+            seen.add(key)
+            kept.append((w, j))
+    return kept

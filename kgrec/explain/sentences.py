@@ -2,9 +2,11 @@
 
 A path ``you -INTERACTED-> Alien -director-> Ridley Scott <-director- Blade Runner`` reads
 "Because you liked Alien (1979), directed by Ridley Scott, who also directed Blade Runner (1982)."
-A path through a user attribute ``you -[in_age_group]-> 25-34 <- another user -> Fargo`` reads
-"People in your age group (25-34) liked Fargo (1996)." (the other user stays anonymous, to the
-generator too).
+A path through other users reads as the evidence it stands for (its ``support``, see
+:class:`~kgrec.graph.records.GraphPath`): ``you -> Fargo <- another user -> Trainspotting`` reads
+"Because you liked Fargo (1996): 37 people who liked it also liked Trainspotting (1996).", and
+``you -[in_age_group]-> 25-34 <- another user -> Fargo`` "12 people in your age group (25-34)
+liked Fargo (1996)." The user the path goes through stays anonymous, to the generator too.
 Relations without a template fall back to a neutral phrase built from the relation name. An
 optional ``generator`` (any callable, e.g. a transformers text2text pipeline wrapped in a
 function) may rephrase a sentence; it receives only the path's facts and the template sentence,
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from kgrec.graph.records import GraphPath, NodeRef
-from kgrec.graph.schema import INTERACTED, NodeLabel
+from kgrec.graph.schema import NodeLabel
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +50,13 @@ MOVIE_PHRASES: dict[str, RelationPhrase] = {
 }
 
 #: Templates for paths through a user attribute, per attribute relation (those of the
-#: MovieLens loader): ``{entity}`` is the attribute's name, ``{item}`` the item's.
+#: MovieLens loader): ``{entity}`` is the attribute's name, ``{item}`` the item's, ``{people}``
+#: who liked it ("12 people", "1 other person", or "people" when the count is unknown) and
+#: ``{count}`` their number (empty when unknown). The sentence's first letter is capitalized.
 ATTRIBUTE_PHRASES: dict[str, str] = {
-    "has_occupation": "People with your occupation ({entity}) liked {item}.",
-    "in_age_group": "People in your age group ({entity}) liked {item}.",
-    "has_gender": "Other {entity} viewers liked {item}.",
+    "has_occupation": "{people} with your occupation ({entity}) liked {item}.",
+    "in_age_group": "{people} in your age group ({entity}) liked {item}.",
+    "has_gender": "{people} of your gender ({entity}) liked {item}.",
 }
 
 #: A path's facts: ``nodes`` as (label, id, name) and ``relations`` as (type, forward).
@@ -71,6 +75,14 @@ def _attribute_words(relation: str) -> str:
     if len(words) > 1 and words[0] in ("has", "in", "is"):
         words = words[1:]
     return " ".join(words)
+
+
+def people(count: int | None) -> str:
+    """Who a path through other users stands for: "37 people", "1 other person", or "people"
+    when the count is unknown (``None``)."""
+    if count is None:
+        return "people"
+    return "1 other person" if count == 1 else f"{count} people"
 
 
 def display_name(node: NodeRef) -> str:
@@ -107,9 +119,9 @@ class SentenceBuilder:
         )
 
     def attribute_phrase(self, relation: str) -> str:
-        """The template of a path through attribute ``relation``; without one, "People who
+        """The template of a path through attribute ``relation``; without one, "{people} who
         share your <relation words> ({entity}) liked {item}." """
-        fallback = f"People who share your {_attribute_words(relation)} ({{entity}}) liked {{item}}."
+        fallback = f"{{people}} who share your {_attribute_words(relation)} ({{entity}}) liked {{item}}."
         return self.attribute_phrases.get(relation, fallback)
 
     def sentence(self, path: GraphPath) -> str:
@@ -117,15 +129,15 @@ class SentenceBuilder:
         if self.generator is None:
             return text
         nodes = [(n.label.value, n.id, display_name(n)) for n in path.nodes]
-        if path.starts_with_attribute:  # the other user stays anonymous
-            nodes[2] = (NodeLabel.USER.value, "", "another user")
+        if path.peer is not None:  # the other users stay anonymous: only their number is told
+            nodes[2] = (NodeLabel.USER.value, "", people(path.support))
         facts: PathFacts = {
             "nodes": nodes,
             "relations": [(r, "forward" if f else "backward") for r, f in zip(path.relations, path.forward)],
         }
         rephrased = self.generator(facts, text)
-        named = path.nodes[1:2] + path.nodes[-1:] if path.starts_with_attribute else path.nodes[1:]
-        names = [display_name(n) for n in named]  # an attribute path does not name the peer
+        named = [n for n in path.nodes[1:] if n is not path.peer]  # the peer is not named
+        names = [display_name(n) for n in named]
         if isinstance(rephrased, str) and all(name in rephrased for name in names):
             return rephrased
         log.warning("generator output dropped a fact of the path; keeping the template sentence")
@@ -134,8 +146,14 @@ class SentenceBuilder:
     def _template(self, path: GraphPath) -> str:
         nodes, rels = path.nodes, path.relations
         names = [display_name(n) for n in nodes]
-        if path.starts_with_attribute:  # you -> attribute <- another user -> target item
-            return self.attribute_phrase(rels[0]).format(entity=names[1], item=names[-1])
+        if path.starts_with_attribute:  # you -> attribute <- other users -> target item
+            text = self.attribute_phrase(rels[0]).format(
+                entity=names[1],
+                item=names[-1],
+                people=people(path.support),
+                count="" if path.support is None else path.support,
+            )
+            return text[:1].upper() + text[1:]
         if len(nodes) == 2:
             return f"You already interacted with {names[1]}."
         liked = names[1]
@@ -144,8 +162,8 @@ class SentenceBuilder:
             verb = self.phrase(rels[1])
             return f"Because you liked {liked}, which is linked to {target} ({_split_camel(verb.active)})."
         middle = nodes[2]
-        if middle.label is NodeLabel.USER and rels[1] == rels[2] == INTERACTED:
-            return f"Because you liked {liked}: {names[2]}, who also liked it, liked {target}."
+        if path.peer is not None:  # you -> liked item <- other users -> target item
+            return f"Because you liked {liked}: {people(path.support)} who liked it also liked {target}."
         item_to_entity = path.forward[1] and not path.forward[2]
         if middle.label is NodeLabel.ENTITY and item_to_entity:
             first, last = self.phrase(rels[1]), self.phrase(rels[2])

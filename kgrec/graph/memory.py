@@ -42,9 +42,13 @@ class _Edge(NamedTuple):
 _Adjacency = dict[NodeKey, dict[NodeKey, list[_Edge]]]
 
 
-def _raw_path_key(path: tuple[tuple[NodeKey, ...], tuple[_Edge, ...]]) -> tuple:
+#: A path not built yet: its nodes, its edges and its ``support`` (see :class:`GraphPath`).
+_RawPath = tuple[tuple[NodeKey, ...], tuple[_Edge, ...], int | None]
+
+
+def _raw_path_key(path: _RawPath) -> tuple:
     """:meth:`GraphPath.sort_key` of a path not built yet (a NodeLabel compares as its str)."""
-    nodes, edges = path
+    nodes, edges, _ = path
     return (len(edges), nodes, tuple((e.relation, e.outgoing) for e in edges))
 
 
@@ -242,7 +246,8 @@ class MemoryGraphStore(GraphStore):
         """Meet in the middle: a path ``u - a - b - t`` exists for every ``b`` adjacent to both
         a first step ``a`` of the user and the target ``t`` (a set intersection); users ``b``
         come from the interactions, every other ``b`` from the knowledge graph, and for an
-        attribute ``a`` (with ``query.attributes``), from the users who share it."""
+        attribute ``a`` (with ``query.attributes``), from the users who share it. A user
+        ``b``'s path counts, as its ``support``, all the users in that intersection."""
         self._require(query.required())
         played = self._played(frozenset(query.splits))
         kg = self._kg(None if query.relations is None else frozenset(query.relations))
@@ -256,7 +261,7 @@ class MemoryGraphStore(GraphStore):
         found = {}
         for item_id in query.items:
             t: NodeKey = (NodeLabel.ITEM, item_id)
-            raw = [((user, t), (e,)) for e in first.get(t, ())]
+            raw: list[_RawPath] = [((user, t), (e,), None) for e in first.get(t, ())]
             via = None if query.via is None else query.via[item_id]
             anchors = first if via is None else [a for a in first if a[1] in via]
             kg_t, played_t = kg.get(t, empty), played.get(t, empty)
@@ -265,23 +270,24 @@ class MemoryGraphStore(GraphStore):
                     continue
                 kg_a, played_a = kg.get(a, empty), played[a]
                 middles = [b for b in kg_a.keys() & kg_t.keys() if b not in (a, t)]
+                co_users = (played_a.keys() & played_t.keys()) - {user}
                 if peers is None:
-                    users = [b for b in played_a.keys() & played_t.keys() if b != user]
+                    users = list(co_users)
                 else:  # the first peer who played both, if any
-                    best = next((b for b in peers if b in played_a and b in played_t), None)
+                    best = next((b for b in peers if b in co_users), None)
                     users = [] if best is None else [best]
                 for e1 in first[a]:
-                    raw += [((user, a, t), (e1, e2)) for e2 in kg_a.get(t, ())]
+                    raw += [((user, a, t), (e1, e2), None) for e2 in kg_a.get(t, ())]
                     if query.max_hops < 3:
                         continue
                     raw += [
-                        ((user, a, b, t), (e1, e2, e3))
+                        ((user, a, b, t), (e1, e2, e3), None)
                         for b in middles
                         for e2 in kg_a[b]
                         for e3 in kg[b][t]
                     ]
                     raw += [
-                        ((user, a, b, t), (e1, e2, e3))
+                        ((user, a, b, t), (e1, e2, e3), len(co_users))
                         for b in users
                         for e2 in played_a[b]
                         for e3 in played[b][t]
@@ -295,8 +301,9 @@ class MemoryGraphStore(GraphStore):
                     tuple(self._ref(n) for n in nodes),
                     tuple(e.relation for e in edges),
                     tuple(e.outgoing for e in edges),
+                    support,
                 )
-                for nodes, edges in raw
+                for nodes, edges, support in raw
             ]
         return found
 
@@ -307,25 +314,28 @@ class MemoryGraphStore(GraphStore):
         attributes: _Adjacency,
         played: _Adjacency,
         peers: list[NodeKey] | None,
-    ) -> list[tuple[tuple[NodeKey, ...], tuple[_Edge, ...]]]:
+    ) -> list[_RawPath]:
         """The raw paths ``user -[r]-> a <-[r]- b -> t`` over ``attributes`` (user attribute
         edges) and ``played`` (interactions of the query's splits): every co-holder ``b`` of
         each of the user's attributes, or with ``peers`` the earliest-listed one per first
-        hop."""
+        hop; each with the number of those co-holders as its support."""
         played_t = played.get(t, {})
         raw = []
         for a, firsts in attributes.get(user, {}).items():
             holders = attributes[a]  # {b: edges b -[r]-> a}
             for e1 in firsts:
+                co_holders = {
+                    b
+                    for b in holders.keys() & played_t.keys()
+                    if b != user and _same(holders, b, e1)
+                }
                 if peers is None:
-                    users = [b for b in holders.keys() & played_t.keys() if b != user]
+                    users = list(co_holders)
                 else:  # the first peer who shares this attribute and played t, if any
-                    best = next(
-                        (b for b in peers if b in played_t and _same(holders, b, e1)), None
-                    )
+                    best = next((b for b in peers if b in co_holders), None)
                     users = [] if best is None else [best]
                 raw += [
-                    ((user, a, b, t), (e1, e2, e3))
+                    ((user, a, b, t), (e1, e2, e3), len(co_holders))
                     for b in users
                     for e2 in _same(holders, b, e1)
                     for e3 in played[b][t]

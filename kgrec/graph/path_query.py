@@ -94,16 +94,16 @@ def _relation_names(names: Collection[str] | None, what: str) -> tuple[str, ...]
 
 
 #: Columns of a Neo4j path row (see :data:`~kgrec.graph.cypher.PATHS`).
-PATH_COLUMNS = ("item_id", "nodes", "relations", "forward")
+PATH_COLUMNS = ("item_id", "nodes", "relations", "forward", "support")
 
 
 def paths_of_rows(items: Sequence[str], rows: Iterable[Sequence]) -> dict[str, list[GraphPath]]:
-    """``{item: [GraphPath]}`` from ``(item_id, nodes, relations, forward)`` rows (``nodes`` as
-    ``(label, id, name)``; a row with no item says "no path at all"), one :class:`NodeRef`
-    per node."""
+    """``{item: [GraphPath]}`` from ``(item_id, nodes, relations, forward, support)`` rows
+    (``nodes`` as ``(label, id, name)``; a row with no item says "no path at all"), one
+    :class:`NodeRef` per node."""
     found: dict[str, list[GraphPath]] = {i: [] for i in items}
     refs: dict[tuple[str, str, str | None], NodeRef] = {}
-    for item_id, nodes, relations, forward in rows:
+    for item_id, nodes, relations, forward, support in rows:
         if item_id is None:
             continue
         path_nodes = []
@@ -112,5 +112,7 @@ def paths_of_rows(items: Sequence[str], rows: Iterable[Sequence]) -> dict[str, l
             if ref is None:
                 ref = refs[key] = NodeRef(NodeLabel.parse(key[0]), key[1], key[2])
             path_nodes.append(ref)
-        found[item_id].append(GraphPath(tuple(path_nodes), tuple(relations), tuple(forward)))
+        found[item_id].append(
+            GraphPath(tuple(path_nodes), tuple(relations), tuple(forward), support)
+        )
     return found

@@ -231,14 +231,36 @@ class GraphPath:
     """A simple path ``nodes[0] -rel[0]- nodes[1] ... nodes[n]`` that exists in the graph.
 
     ``forward[k]`` is True when relationship ``k`` points from ``nodes[k]`` to ``nodes[k+1]``.
+
+    A path through another user, ``user -> a <- peer -> item`` (a liked item or a user
+    attribute ``a``, see :attr:`peer`), stands for every user who makes the same reason true:
+    ``support`` counts them (distinct users other than ``nodes[0]``, the peer included; for a
+    liked item ``a``, those who interacted with both ``a`` and the item; for an attribute, those
+    holding it by the same relation who interacted with the item; interactions in the query's
+    splits). The peer is only their representative. ``support`` is ``None`` for a path through
+    no other user, or one not built by a store.
     """
 
     nodes: tuple[NodeRef, ...]
     relations: tuple[str, ...]
     forward: tuple[bool, ...]
+    support: int | None = None
 
     def __len__(self) -> int:
         return len(self.relations)
+
+    @property
+    def peer(self) -> NodeRef | None:
+        """The other user of a path ``user -> a <- peer -> item`` (``nodes[2]``), else None."""
+        if len(self.relations) == 3 and self.nodes[2].label is NodeLabel.USER:
+            return self.nodes[2]
+        return None
+
+    def aggregate_key(self) -> tuple[Any, ...]:
+        """Equal for the paths that stand for the same users: the path with its :attr:`peer`
+        left out (every node, for a path through no other user)."""
+        nodes = self.nodes if self.peer is None else self.nodes[:2] + self.nodes[3:]
+        return (tuple((n.label, n.id) for n in nodes), self.relations, self.forward)
 
     @property
     def starts_with_attribute(self) -> bool:

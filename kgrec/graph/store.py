@@ -280,6 +280,11 @@ class GraphStore(ABC):
         popular pair of items shares hundreds of users; a ranking that prefers users similar
         to ``user`` needs only its best one, and the query stays small.
 
+        A path through another user (co-user or attribute path) carries, as
+        :attr:`GraphPath.support`, the number of users who make the same reason true, peers or
+        not (see :class:`GraphPath`), computed in the same call (one Cypher round trip on
+        Neo4j); without ``peers`` each of them has its path, all with that support.
+
         ``relations`` restricts the knowledge-graph hops to those relation types (e.g. the
         ones a model reasons over); a store can then skip the interactions of the items on
         the way, which are most of their relationships.

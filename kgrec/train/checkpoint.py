@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
@@ -28,6 +28,9 @@ from kgrec.graph.snapshot import edge_part, fingerprint_changes, tensor_digest
 from kgrec.graph.snapshot import Snapshot
 from kgrec.graph.store import GraphStore
 from kgrec.models import MODELS, RankingModel, training_graph
+
+if TYPE_CHECKING:  # kgrec.explain.calibration imports kgrec.train (the evaluator)
+    from kgrec.explain.calibration import ScoreCalibration
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -217,8 +220,9 @@ def check_text_model(value: object) -> str | None:
     return value
 
 
-#: The fields of a checkpoint's ``extra.serving``, written by :meth:`kgrec.Recommender.save`.
-SERVING_FIELDS = ("snapshot", "text_model", "with_kg")
+#: The fields of a checkpoint's ``extra.serving``, written by :meth:`kgrec.Recommender.save`;
+#: ``calibration`` (a :meth:`ScoreCalibration.to_dict` or null) may be absent (older checkpoints).
+SERVING_FIELDS = ("snapshot", "text_model", "with_kg", "calibration")
 
 
 def read_serving(checkpoint: Checkpoint) -> dict[str, Any]:
@@ -229,7 +233,7 @@ def read_serving(checkpoint: Checkpoint) -> dict[str, Any]:
         raise CheckpointError(
             f"{where} missing: not a kgrec serving checkpoint (Recommender.save writes one)"
         )
-    if not isinstance(serving, dict) or sorted(serving) != sorted(SERVING_FIELDS):
+    if not isinstance(serving, dict) or {*serving, "calibration"} != set(SERVING_FIELDS):
         raise CheckpointError(
             f"{where} must be an object with the fields {list(SERVING_FIELDS)}, got {shown(serving)}"
         )
@@ -244,23 +248,44 @@ def read_serving(checkpoint: Checkpoint) -> dict[str, Any]:
         check_text_model(serving["text_model"])
     except InvalidValueError as exc:
         raise CheckpointError(f"{where}.{exc}") from None
+    from kgrec.explain.calibration import ScoreCalibration  # see the import cycle above
+
+    calibration = serving.get("calibration")
+    try:
+        serving["calibration"] = None if calibration is None else ScoreCalibration.from_dict(calibration)
+    except InvalidValueError as exc:
+        raise CheckpointError(f"{where}.calibration: {exc}") from None
     return serving
 
 
 def save_serving(
-    model: RankingModel, snapshot: Snapshot, directory: str | Path, text_model: str | None, with_kg: bool
+    model: RankingModel,
+    snapshot: Snapshot,
+    directory: str | Path,
+    text_model: str | None,
+    with_kg: bool,
+    calibration: ScoreCalibration | None = None,
 ) -> Path:
     """:func:`save_checkpoint` with the serving section :func:`load_serving` checks: the
-    snapshot's fingerprints, the text model's name and whether the graph had the KG."""
+    snapshot's fingerprints, the text model's name, whether the graph had the KG and the
+    score calibration's plain numbers (or null)."""
     graph = training_graph(snapshot, with_kg=with_kg)
-    serving = {"snapshot": snapshot.fingerprints(), "text_model": text_model, "with_kg": with_kg}
+    serving = {
+        "snapshot": snapshot.fingerprints(),
+        "text_model": text_model,
+        "with_kg": with_kg,
+        "calibration": None if calibration is None else calibration.to_dict(),
+    }
     return save_checkpoint(model, directory, graph, {"serving": serving})
 
 
-def load_serving(directory: str | Path, store: GraphStore) -> tuple[RankingModel, Snapshot, str | None]:
+def load_serving(
+    directory: str | Path, store: GraphStore
+) -> tuple[RankingModel, Snapshot, str | None, ScoreCalibration | None]:
     """The model saved by :func:`save_serving`, rebuilt on ``store``'s graph with the saved
-    text vectors, that snapshot, and the text model's name; :class:`CheckpointError` (file and
-    field named) for a damaged checkpoint or a store whose graph differs."""
+    text vectors, that snapshot, the text model's name and the score calibration (``None`` if
+    none was saved); :class:`CheckpointError` (file and field named) for a damaged checkpoint
+    or a store whose graph differs."""
     checkpoint = read_checkpoint(directory)
     serving = read_serving(checkpoint)
     snapshot = store.snapshot()
@@ -274,4 +299,4 @@ def load_serving(directory: str | Path, store: GraphStore) -> tuple[RankingModel
         graph = training_graph(snapshot, text, with_kg=serving["with_kg"])
     except ValueError as exc:  # text vectors of another size than the node ids
         raise CheckpointError(f"{checkpoint.weights_file}: {exc}") from None
-    return checkpoint.build(graph), snapshot, serving["text_model"]
+    return checkpoint.build(graph), snapshot, serving["text_model"], serving["calibration"]

@@ -53,9 +53,10 @@ class RankingEvaluator:
         return out
 
     @torch.no_grad()
-    def _ranked(self, model: RankingModel, phase: str, k: int) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
-        """Yields ``(users [B], top items [B, k], relevant [B, N])``, on CPU, per batch of users
-        that have items in ``phase``; scoring and masking run on the model's device."""
+    def scored(self, model: RankingModel, phase: str) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
+        """Yields ``(users [B], scores [B, N], relevant [B, N])`` per batch of users that have
+        items in ``phase``: the model's logits of every item, ``-inf`` at the masked items
+        (:data:`MASKED_SPLITS`), on the model's device; ``users`` and ``relevant`` on CPU."""
         was_training = model.training
         model.eval()
         device = model.device
@@ -71,8 +72,14 @@ class RankingEvaluator:
             users = rows + start
             scores = model.score(encoded, users.to(device)).float()
             scores = scores.masked_fill(self._dense(masked_edges, start, end)[rows.to(device)], -torch.inf)
-            yield users, scores.topk(k, dim=1).indices.cpu(), relevant[rows]
+            yield users, scores, relevant[rows]
         model.train(was_training)
+
+    def _ranked(self, model: RankingModel, phase: str, k: int) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
+        """Yields ``(users [B], top items [B, k], relevant [B, N])``, on CPU, per batch of
+        :meth:`scored` users."""
+        for users, scores, relevant in self.scored(model, phase):
+            yield users, scores.topk(k, dim=1).indices.cpu(), relevant
 
     def top_k(self, model: RankingModel, phase: str = "test", k: int = 20) -> tuple[Tensor, Tensor]:
         """``(users [U], items [U, k])`` on CPU: each evaluated user's top-k unmasked items."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from dataclasses import replace
 
 import pytest
 import torch
@@ -99,7 +100,7 @@ def test_attribute_paths_are_the_last_fallback_of_a_user_with_interactions(memor
     ]
     fargo = rec.explain("alice", "fargo")
     assert fargo.paths[0].path == found["fargo"][0]
-    assert fargo.sentence == "People with your occupation (writer) liked Fargo (1996)."
+    assert fargo.sentence == "1 other person with your occupation (writer) liked Fargo (1996)."
 
 
 def test_an_attribute_path_weighs_the_peer_term_alone(memory_store):
@@ -132,7 +133,12 @@ def test_attribute_sentences_name_the_attribute_and_not_the_other_user():
     by_job = GraphPath((YOU, writer, PEER, FARGO), (OCCUPATION, OCCUPATION, "INTERACTED"), (True, False, True))
     by_gender = GraphPath((YOU, female, PEER, FARGO), ("has_gender", "has_gender", "INTERACTED"), (True, False, True))
     assert builder.sentence(by_job) == "People with your occupation (writer) liked Fargo (1996)."
-    assert builder.sentence(by_gender) == "Other female viewers liked Fargo (1996)."
+    assert builder.sentence(by_gender) == "People of your gender (female) liked Fargo (1996)."
+    counted = replace(by_job, support=12)
+    assert builder.sentence(counted) == "12 people with your occupation (writer) liked Fargo (1996)."
+    # a custom template may use the count, or not
+    numbers = SentenceBuilder(attribute_phrases={OCCUPATION: "{item}: liked by {count} {entity}s."})
+    assert numbers.sentence(counted) == "Fargo (1996): liked by 12 writers."
     comedy = NodeRef(NodeLabel.ENTITY, "genre:Comedy", "Comedy")
     by_taste = GraphPath((YOU, comedy, PEER, FARGO), ("favouriteGenre", "favouriteGenre", "INTERACTED"), (True, False, True))
     assert builder.sentence(by_taste) == "People who share your favourite genre (Comedy) liked Fargo (1996)."
@@ -142,7 +148,7 @@ def test_attribute_sentences_name_the_attribute_and_not_the_other_user():
 
 def test_a_generator_neither_learns_nor_needs_the_other_user(caplog):
     def rephrase(facts, sentence):
-        assert "12" not in str(facts) and facts["nodes"][2] == ("User", "", "another user")
+        assert "12" not in str(facts) and facts["nodes"][2] == ("User", "", "people")
         return "Fargo (1996) is popular with people aged 25-34."
 
     rephrased = SentenceBuilder(generator=rephrase).sentence(BY_AGE)

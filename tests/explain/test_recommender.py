@@ -7,6 +7,7 @@ import torch
 
 from kgrec import InvalidValueError, MemoryGraphStore, NodeRecord, UnknownIdError
 from kgrec.errors import CheckpointError, KgrecError, StoreMismatchError
+from kgrec.explain.ranking import path_view
 from kgrec.models import KGRecModel, MatrixFactorization, training_graph
 from kgrec.recommender import Recommender
 from tests.graph.graphs import random_graph
@@ -39,12 +40,17 @@ def test_recommendations_are_ranked_unseen_and_explained(store, model_name):
     reachable = store.paths("u1", [r.item_id for r in recs])
     assert [r.item_id for r in explained] == [r.item_id for r in recs if reachable[r.item_id]]
     assert len(explained) >= 4
+    candidates = rec.candidate_paths("u1", [r.item_id for r in explained])
     for r in explained:
         weights = [p.weight for p in r.explanation.paths]
-        assert weights[0] == max(weights)  # the path the model relies on most comes first
-        reasons = [(p.path.nodes[1].id, p.view) for p in r.explanation.paths]
-        distinct = list(dict.fromkeys(reasons))
-        assert reasons[: len(distinct)] == distinct  # new reasons before repeats
+        assert weights == sorted(weights, reverse=True)  # listed as the model relies on them
+        shares = r.explanation.shares
+        assert sum(shares) == pytest.approx(1.0 if weights[0] > 0 else 0.0)  # of positive weight
+        assert list(shares) == sorted(shares, reverse=True)
+        assert r.explanation.labels == ("main reason",) + ("also",) * (len(weights) - 1)
+        reasons = {(p.path.nodes[1].id, p.view) for p in r.explanation.paths}
+        available = {(p.nodes[1].id, path_view(p)) for p in candidates[r.item_id]}
+        assert len(reasons) == min(len(weights), len(available))  # chosen for variety
         for p in r.explanation.paths:
             assert p.path.nodes[0].id == "u1" and p.path.nodes[-1].id == r.item_id
             assert p.sentence and p.sentence == p.sentence.strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from kgrec.explain.sentences import RelationPhrase, SentenceBuilder
 from kgrec.graph.records import GraphPath, NodeRef
@@ -25,10 +26,28 @@ def test_director_template():
     )
 
 
-def test_co_user_template_names_the_other_user():
-    sentence = SentenceBuilder().sentence(CO_USER)
-    assert sentence.startswith("Because you liked Alien (1979)")
-    assert "Bob" in sentence and sentence.endswith("liked Blade Runner (1982).")
+def test_co_user_template_counts_the_people_and_never_names_the_peer():
+    builder = SentenceBuilder()
+    counted = {n: builder.sentence(replace(CO_USER, support=n)) for n in (37, 1, None)}
+    assert counted == {
+        37: "Because you liked Alien (1979): 37 people who liked it also liked Blade Runner (1982).",
+        1: "Because you liked Alien (1979): 1 other person who liked it also liked Blade Runner (1982).",
+        None: "Because you liked Alien (1979): people who liked it also liked Blade Runner (1982).",
+    }
+    unnamed = replace(CO_USER, nodes=(YOU, ALIEN, NodeRef(NodeLabel.USER, "889"), BLADE), support=2)
+    assert "889" not in builder.sentence(unnamed)
+
+
+def test_a_generator_gets_the_count_not_the_peer_and_need_not_name_it():
+    seen = {}
+
+    def rephrase(facts, sentence):
+        seen.update(facts)
+        return "37 fans of Alien (1979) went on to Blade Runner (1982)."
+
+    path = replace(CO_USER, support=37)
+    assert SentenceBuilder(generator=rephrase).sentence(path).startswith("37 fans")
+    assert seen["nodes"][2] == ("User", "", "37 people") and "bob" not in str(seen).lower()
 
 
 def test_unknown_relation_and_missing_name_fall_back_readably():

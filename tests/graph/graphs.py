@@ -76,3 +76,44 @@ def random_graph(store: GraphStore, seed: int, users: int = 12, items: int = 20,
     triples += [Triple(str(rng.randrange(items)), "sequel_of", str(rng.randrange(items)), "Item", "Item") for _ in range(5)]
     triples += [Triple(f"e{rng.randrange(entities)}", "part_of", f"e{rng.randrange(entities)}") for _ in range(5)]
     store.upsert_triples(triples)
+
+
+def users_behind(snapshot, path, splits=("train",)) -> set[str]:
+    """The users a path ``user -> a <- peer -> item`` stands for, from ``snapshot`` alone: the
+    users other than ``user`` linked to ``a`` by the path's second relation (an interaction in
+    ``splits`` or the same attribute relation) who interacted with ``item`` in ``splits``."""
+    users = snapshot.node_ids["user"]
+    played = snapshot.interactions.edge_index(splits)
+
+    def holders(relation: str, node) -> set[str]:
+        if relation == "INTERACTED":
+            edges, row = played, snapshot.node_ids["item"].index(node.id)
+        else:
+            edges = snapshot.triples[("user", relation, "entity")]
+            row = snapshot.node_ids["entity"].index(node.id)
+        return {users[u] for u in edges[0][edges[1] == row].tolist()}
+
+    a, item = path.nodes[1], path.nodes[3]
+    return (holders(path.relations[1], a) & holders("INTERACTED", item)) - {path.nodes[0].id}
+
+
+def check_support(store, user: str, items: list[str], splits, **kwargs) -> list[int]:
+    """Assert that every path ``store.paths`` returns through another user counts the users it
+    stands for (:func:`users_behind`), that the others count nothing, and, without ``peers``,
+    that the paths of one aggregate go through exactly those users; returns the supports."""
+    snapshot = store.snapshot()
+    seen = []
+    for paths in store.paths(user, items, splits=splits, limit=10_000, **kwargs).values():
+        behind: dict[tuple, set[str]] = {}
+        through: dict[tuple, set[str]] = {}
+        for p in paths:
+            if p.peer is None:
+                assert p.support is None, p
+                continue
+            users = behind.setdefault(p.aggregate_key(), users_behind(snapshot, p, splits))
+            assert p.peer.id in users and p.support == len(users), (p, users)
+            through.setdefault(p.aggregate_key(), set()).add(p.peer.id)
+            seen.append(p.support)
+        if "peers" not in kwargs:
+            assert through == behind
+    return seen

@@ -15,7 +15,7 @@ from kgrec import (
     Triple,
     UnknownIdError,
 )
-from tests.graph.graphs import random_graph, toy_graph
+from tests.graph.graphs import check_support, random_graph, toy_graph
 
 
 def path_ids(path):
@@ -151,6 +151,10 @@ def test_paths_through_peers(store):
     assert [path_ids(p) for p in ranked["dune"] if p.nodes[2].label is NodeLabel.USER] == [
         ["alice", "alien", "dave", "dune"]
     ]
+    # Each stands for all the users who liked Alien and the item, peers or not.
+    assert {p.support for p in via_users} == {3}
+    assert [p.support for p in ranked["blade"] + ranked["dune"] if p.peer] == [3, 1]
+    assert {p.support for p in kg} == {None}
     only_carol = store.paths("alice", ["blade"], peers=["carol", "dave"])["blade"]
     assert [p.nodes[2].id for p in only_carol if p.nodes[2].label is NodeLabel.USER] == ["carol"]
     assert store.paths("alice", ["blade"], peers=[])["blade"] == kg
@@ -197,6 +201,19 @@ def test_peer_paths_are_the_best_ranked_co_user_paths(store):
             assert sorted([*others, *best.values()], key=lambda p: p.sort_key()) == ranked[item]
             checked += len(best)
     assert checked > 20
+
+
+@pytest.mark.parametrize("splits", [["train"], ["train", "valid", "test"]])
+def test_a_path_through_a_user_counts_every_user_behind_it(store, splits):
+    random_graph(store, seed=3)
+    snap = store.snapshot()
+    users, items = snap.node_ids["user"], snap.node_ids["item"]
+    seen = []
+    for user in users:
+        seen += check_support(store, user, items, splits)
+        seen += check_support(store, user, items, splits, peers=users[::-2])
+        seen += check_support(store, user, items, splits, peers=users[:3], via={i: items[:8] for i in items})
+    assert len(seen) > 50 and max(seen) > 1
 
 
 def test_embeddings_round_trip(store):

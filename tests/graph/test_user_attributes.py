@@ -23,7 +23,7 @@ from kgrec import (
 from kgrec.graph.schema import schema_turtle
 from kgrec.models import KGRecModel, training_graph
 from kgrec.train import TrainConfig, Trainer, load_checkpoint, save_checkpoint
-from tests.graph.graphs import random_graph, toy_graph
+from tests.graph.graphs import check_support, random_graph, toy_graph
 
 OCCUPATION, AGE = "has_occupation", "in_age_group"
 KGREC = rdflib.Namespace("https://kgrec.dev/schema#")
@@ -164,6 +164,19 @@ def test_both_stores_hold_and_answer_alike(both_stores):
 
 
 # -- attribute paths -------------------------------------------------------------------------
+def test_an_attribute_path_counts_every_user_behind_it(store):
+    attribute_graph(store, seed=4)
+    snap = store.snapshot()
+    users, items = snap.node_ids["user"], snap.node_ids["item"]
+    seen = []
+    for user in users:
+        for splits in (["train"], ["train", "test"]):
+            kwargs = dict(attributes=[OCCUPATION, AGE, "has_genre"], relations=[])
+            seen += check_support(store, user, items, splits, **kwargs)
+            seen += check_support(store, user, items, splits, peers=users[::-3], **kwargs)
+    assert len(seen) > 100 and max(seen) > 2
+
+
 def test_attribute_paths_reach_a_user_without_interactions(store):
     with_attributes(store)
     assert store.paths("carol", ["alien", "blade", "dune"]) == {"alien": [], "blade": [], "dune": []}
@@ -173,6 +186,8 @@ def test_attribute_paths_reach_a_user_without_interactions(store):
         ["carol", "occupation:writer", "alice", "alien"],
         ["carol", "occupation:writer", "dave", "alien"],
     ]
+    # alice and dave, the writers who liked Alien, stand behind each writer path
+    assert [p.support for p in paths["alien"]] == [1, 2, 2]
     first = paths["alien"][0]
     assert first.relations == (AGE, AGE, "INTERACTED")
     assert first.forward == (True, False, True)

@@ -14,7 +14,7 @@ ITEMS_PER_CLUSTER = 12
 
 
 @pytest.fixture(scope="session")
-def planted_snapshot():
+def planted_store():
     """Each user interacts with 8 random items of its cluster (a 70/10/20 train/valid/test
     split per user) and with one popular off-cluster item; items carry their cluster as a
     ``has_genre`` entity and in their text."""
@@ -39,4 +39,10 @@ def planted_snapshot():
             splits = ["test"] * 2 + ["valid"] + ["train"] * (len(liked) - 3)
             rows += [{"user": user, "item": i, "split": s} for i, s in zip(liked, splits)]
     store.upsert_interactions(rows)
-    return store.snapshot()
+    return store
+
+
+@pytest.fixture(scope="session")
+def planted_snapshot(planted_store):
+    """The snapshot of :func:`planted_store` (which tests must not change)."""
+    return planted_store.snapshot()
