@@ -4,6 +4,8 @@ naming the argument otherwise."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from kgrec.errors import InvalidValueError, shown
 
 
@@ -26,3 +28,21 @@ def flag(value: object, what: str) -> bool:
     if not isinstance(value, bool):
         raise InvalidValueError(f"{what} must be True or False, got {shown(value)}")
     return value
+
+
+def instance(value: object, kind: type, what: str, optional: bool = False) -> object:
+    """``value`` if it is a ``kind`` (or ``None`` when ``optional``)."""
+    if not isinstance(value, kind) and not (optional and value is None):
+        raise InvalidValueError(f"{what} must be a {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def id_strings(values: object, what: str) -> list[str]:
+    """``values`` as a list if it is a sequence of id strings (not one string)."""
+    if (
+        isinstance(values, (str, bytes, Mapping))
+        or not isinstance(values, Sequence)
+        or not all(isinstance(v, str) for v in values)
+    ):
+        raise InvalidValueError(f"{what} must be a sequence of id strings, got {shown(values)}")
+    return list(values)

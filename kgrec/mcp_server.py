@@ -37,7 +37,7 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from kgrec import __version__
-from kgrec.checks import int_in_range
+from kgrec.checks import instance, int_in_range
 from kgrec.conversation import Conversation
 from kgrec.conversation.conversation import default_parser
 from kgrec.conversation.request import MENTION_FIELDS, Mention, Request
@@ -233,8 +233,7 @@ class AgentTools:
     description an agent reads."""
 
     def __init__(self, recommender: Recommender, *, max_sessions: int = MAX_SESSIONS) -> None:
-        if not isinstance(recommender, Recommender):
-            raise InvalidValueError(f"recommender must be a Recommender, got {type(recommender).__name__}")
+        instance(recommender, Recommender, "recommender")
         self.recommender = recommender
         self.max_sessions = int_in_range(max_sessions, "max_sessions")
         self._sessions: OrderedDict[str, Conversation] = OrderedDict()

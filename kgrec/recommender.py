@@ -15,13 +15,9 @@ from typing import Any
 
 import torch
 
-from kgrec.checks import flag, int_in_range
-from kgrec.cold import ANONYMOUS, ColdStart, LazyTextEncoder, Served
-from kgrec.errors import (
-    InvalidValueError,
-    StoreMismatchError,
-    shown,
-)
+from kgrec.checks import flag, id_strings, instance, int_in_range
+from kgrec.cold import ColdStart, LazyTextEncoder, Served
+from kgrec.errors import InvalidValueError, StoreMismatchError, shown
 from kgrec.explain.calibration import METHODS, ScoreCalibration
 from kgrec.explain.explainer import Explainer
 from kgrec.explain.explanation import Explanation, Recommendation
@@ -32,6 +28,7 @@ from kgrec.graph.store import GraphStore
 from kgrec.item_filter import ItemFilter, allowed_items
 from kgrec.models import RankingModel
 from kgrec.text.node_vectors import Encodes
+from kgrec.vector_candidates import nearest_items, publish_embeddings
 from kgrec.train.checkpoint import check_text_model, load_serving, save_serving
 
 log = logging.getLogger(__name__)
@@ -72,16 +69,10 @@ class Recommender:
         text_encoder: Encodes | str | None = None,
         calibration: ScoreCalibration | None = None,
     ) -> None:
-        if not isinstance(model, RankingModel):
-            raise InvalidValueError(f"model must be a RankingModel, got {type(model).__name__}")
-        if not isinstance(store, GraphStore):
-            raise InvalidValueError(f"store must be a GraphStore, got {type(store).__name__}")
-        if snapshot is not None and not isinstance(snapshot, Snapshot):
-            raise InvalidValueError(f"snapshot must be a Snapshot, got {type(snapshot).__name__}")
-        if sentences is not None and not isinstance(sentences, SentenceBuilder):
-            raise InvalidValueError(
-                f"sentences must be a SentenceBuilder, got {type(sentences).__name__}"
-            )
+        instance(model, RankingModel, "model")
+        instance(store, GraphStore, "store")
+        instance(snapshot, Snapshot, "snapshot", optional=True)
+        instance(sentences, SentenceBuilder, "sentences", optional=True)
         self.explainer = Explainer(
             store,
             sentences or SentenceBuilder(),
@@ -97,9 +88,7 @@ class Recommender:
                 f"text_encoder must be a text encoder, a model name or None, got {type(text_encoder).__name__}"
             )
         if calibration is not None and not isinstance(calibration, ScoreCalibration):
-            raise InvalidValueError(
-                f"calibration must be a ScoreCalibration or None, got {type(calibration).__name__}"
-            )
+            raise InvalidValueError(f"calibration must be a ScoreCalibration or None, got {type(calibration).__name__}")
         self.calibration = calibration
         self.store = store
         snapshot = snapshot if snapshot is not None else store.snapshot()
@@ -131,13 +120,7 @@ class Recommender:
 
     # -- scoring --------------------------------------------------------------------------------
     def _users(self, user_ids: Sequence[str]) -> torch.Tensor:
-        if (
-            isinstance(user_ids, (str, bytes, Mapping))
-            or not isinstance(user_ids, Sequence)
-            or not all(isinstance(u, str) for u in user_ids)
-        ):
-            raise InvalidValueError(f"user_ids must be a sequence of id strings, got {shown(user_ids)}")
-        return self.snapshot.index_of("user", list(user_ids))
+        return self.snapshot.index_of("user", id_strings(user_ids, "user_ids"))
 
     @torch.no_grad()
     def logits(self, user_ids: Sequence[str]) -> torch.Tensor:
@@ -224,7 +207,8 @@ class Recommender:
         if allowed is not None:
             logits = logits.masked_fill(~allowed, masked)
         if candidates is not None:
-            logits = logits.masked_fill(~self._nearest(users, candidates), masked)
+            nearest = nearest_items(self.store, self.snapshot, self.node_embeddings["user"][users], candidates)
+            logits = logits.masked_fill(~nearest, masked)
         result = {}
         for row, (user_id, chosen) in enumerate(zip(user_ids, self._top(logits, k))):
             rows = [i for i, _ in chosen]
@@ -281,20 +265,7 @@ class Recommender:
         """Write the model's user and item embeddings onto the store's nodes and (re)build the
         item vector index for them (for :meth:`recommend` with ``candidates``). Returns the
         index name."""
-        for node_type, label in (("user", "User"), ("item", "Item")):
-            self.store.write_embeddings(
-                label, self.snapshot.node_ids[node_type], self.node_embeddings[node_type].numpy()
-            )
-        dimensions = int(self.node_embeddings["item"].size(1))
-        return self.store.create_vector_index("Item", dimensions, similarity, replace=True)
-
-    def _nearest(self, users: torch.Tensor, n: int) -> torch.Tensor:
-        """``[B, I]`` mask of the ``n`` items nearest to each user in the store's vector index."""
-        mask = torch.zeros(users.numel(), self.snapshot.num_nodes("item"), dtype=torch.bool)
-        for row, u in enumerate(users.tolist()):
-            hits = self.store.query_vector_index("Item", self.node_embeddings["user"][u].numpy(), n)
-            mask[row, self.snapshot.index_of("item", [i for i, _ in hits])] = True
-        return mask
+        return publish_embeddings(self.store, self.snapshot, self.node_embeddings, similarity)
 
     def explain(self, user_id: str, item_id: str) -> Explanation:
         """The explanation of any item for a user, recommended or not."""
@@ -355,7 +326,7 @@ class Recommender:
         it does not know. Raises :class:`UnknownIdError` for unknown items."""
         int_in_range(k, "k")
         allowed = allowed_items(filters, self.snapshot.node_ids["item"], self._items)
-        logits = self._cold_logits(liked)
+        logits = self._cold.fold_in_logits(self._served(), liked)
         unseen = torch.ones_like(logits, dtype=torch.bool)
         unseen[self.snapshot.index_of("item", list(liked))] = False
         scores = self.scores(logits.unsqueeze(0), unseen.unsqueeze(0))[0]
@@ -375,21 +346,10 @@ class Recommender:
                 raise InvalidValueError("personal_logits takes a user id or liked items, not both")
             return self.logits([user_id])[0]
         if liked:
-            return self._cold_logits(liked)
+            return self._cold.fold_in_logits(self._served(), liked)
         if self._prior is None:
-            users = torch.arange(self.snapshot.num_nodes("user"))
-            total = torch.zeros(self.snapshot.num_nodes("item"))
-            for batch in users.split(1024):
-                total += self.model.score(self._encoded, batch).sum(0)
-            self._prior = total / max(users.numel(), 1)
+            self._prior = self._cold.prior_logits(self._served(), self._encoded)
         return self._prior.clone()
-
-    @torch.no_grad()
-    def _cold_logits(self, liked: Sequence[str]) -> torch.Tensor:
-        """``[I]`` logits for an anonymous user who liked ``liked`` (the cold-start fold-in)."""
-        served = self._cold.fold_in(self._served(), liked)
-        user = served.snapshot.index_of("user", [ANONYMOUS])
-        return served.model.score(served.model.encode(), user)[0]
 
     def _served(self) -> Served:
         return Served(self.model, self.snapshot)

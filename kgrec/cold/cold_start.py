@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from kgrec.checks import id_strings
 from kgrec.cold.growth import grow_snapshot
 from kgrec.errors import InvalidValueError, KgrecError, UnknownIdError, shown
 from kgrec.graph.records import Interaction, NodeRecord, Triple
@@ -59,17 +60,6 @@ def _check_text(value: object, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidValueError(f"{what} must be a non-empty string, got {shown(value)}")
     return value
-
-
-def _check_ids(values: object, what: str) -> list[str]:
-    """The ids of a sequence of id strings, first occurrence kept."""
-    if (
-        isinstance(values, (str, bytes, Mapping))
-        or not isinstance(values, Sequence)
-        or not all(isinstance(v, str) for v in values)
-    ):
-        raise InvalidValueError(f"{what} must be a sequence of id strings, got {shown(values)}")
-    return list(dict.fromkeys(values))
 
 
 def _known(snapshot: Snapshot, node_type: str, node_id: str) -> bool:
@@ -143,13 +133,31 @@ class ColdStart:
         record, interactions = self._user(served.snapshot, ANONYMOUS, text, liked, validate=False)
         return self._grow(served, NodeLabel.USER, record, interactions=interactions)
 
+    @torch.no_grad()
+    def fold_in_logits(self, served: Served, liked: Sequence[str]) -> torch.Tensor:
+        """``[I]`` logits of every item for an unnamed user who liked ``liked`` (:meth:`fold_in`)."""
+        grown = self.fold_in(served, liked)
+        user = grown.snapshot.index_of("user", [ANONYMOUS])
+        return grown.model.score(grown.model.encode(), user)[0]
+
+    @staticmethod
+    @torch.no_grad()
+    def prior_logits(served: Served, encoded: object) -> torch.Tensor:
+        """``[I]`` the mean logits of every known user (``encoded``: the served model's
+        :meth:`~kgrec.models.RankingModel.encode` output): a person with no profile yet."""
+        users = torch.arange(served.snapshot.num_nodes("user"))
+        total = torch.zeros(served.snapshot.num_nodes("item"))
+        for batch in users.split(1024):
+            total += served.model.score(encoded, batch).sum(0)
+        return total / max(users.numel(), 1)
+
     # -- validation -----------------------------------------------------------------------------
     def _user(
         self, snapshot: Snapshot, user_id: str, text: str | None, liked: Sequence[str], validate: bool = True
     ) -> tuple[NodeRecord, list[Interaction]]:
         if text is not None:
             _check_text(text, "text")
-        items = _check_ids(liked, "liked")
+        items = list(dict.fromkeys(id_strings(liked, "liked")))
         if text is None and not items:
             raise InvalidValueError("a new user needs text, liked items or both; got neither")
         snapshot.index_of("item", items)  # UnknownIdError for items the model does not know

@@ -30,7 +30,7 @@ from typing import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from kgrec.checks import flag, int_in_range
+from kgrec.checks import flag, instance, int_in_range
 from kgrec.conversation.linking import EntityLinker
 from kgrec.conversation.replies import ItemLinks, item_reasons, reply
 from kgrec.conversation.request import Mention, Request
@@ -172,8 +172,7 @@ class Conversation:
         personal_weight: float = PERSONAL_WEIGHT,
         similarity_weight: float = SIMILARITY_WEIGHT,
     ) -> None:
-        if not isinstance(recommender, Recommender):
-            raise InvalidValueError(f"recommender must be a Recommender, got {type(recommender).__name__}")
+        instance(recommender, Recommender, "recommender")
         if user_id is not None:
             if not isinstance(user_id, str):
                 raise InvalidValueError(f"user_id must be a string or None, got {shown(user_id)}")

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from kgrec.checks import int_in_range
+from kgrec.checks import instance, int_in_range
 from kgrec.errors import InvalidValueError, shown
 from kgrec.graph.snapshot import Snapshot
 from kgrec.models import RankingModel
@@ -225,10 +225,8 @@ def _check_params(method: str, params: object) -> None:
 
 
 def _check_model(model: object, snapshot: object) -> None:
-    if not isinstance(model, RankingModel):
-        raise InvalidValueError(f"model must be a RankingModel, got {type(model).__name__}")
-    if not isinstance(snapshot, Snapshot):
-        raise InvalidValueError(f"snapshot must be a Snapshot, got {type(snapshot).__name__}")
+    instance(model, RankingModel, "model")
+    instance(snapshot, Snapshot, "snapshot")
 
 
 @dataclass(frozen=True)

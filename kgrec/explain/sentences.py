@@ -64,14 +64,15 @@ PathFacts = dict[str, list[tuple[str, ...]]]
 Generator = Callable[[PathFacts, str], str]
 
 
-def _split_camel(name: str) -> str:
+def split_camel(name: str) -> str:
+    """``musicComposer`` -> ``music composer``, ``has_genre`` -> ``has genre``."""
     return re.sub(r"(?<=[a-z])(?=[A-Z])|_", " ", name).lower()
 
 
 def _attribute_words(relation: str) -> str:
     """What an attribute relation names: ``has_occupation`` -> ``occupation``,
     ``inAgeGroup`` -> ``age group``, ``favourite_genre`` -> ``favourite genre``."""
-    words = _split_camel(relation).split()
+    words = split_camel(relation).split()
     if len(words) > 1 and words[0] in ("has", "in", "is"):
         words = words[1:]
     return " ".join(words)
@@ -113,7 +114,7 @@ class SentenceBuilder:
         )
 
     def phrase(self, relation: str) -> RelationPhrase:
-        words = _split_camel(relation)
+        words = split_camel(relation)
         return self.phrases.get(
             relation, RelationPhrase(f"linked to {{entity}} ({words})", f"is also linked ({words}) to")
         )
@@ -160,7 +161,7 @@ class SentenceBuilder:
         target = names[-1]
         if len(nodes) == 3:  # you -> liked item -[rel]- target item
             verb = self.phrase(rels[1])
-            return f"Because you liked {liked}, which is linked to {target} ({_split_camel(verb.active)})."
+            return f"Because you liked {liked}, which is linked to {target} ({split_camel(verb.active)})."
         middle = nodes[2]
         if path.peer is not None:  # you -> liked item <- other users -> target item
             return f"Because you liked {liked}: {people(path.support)} who liked it also liked {target}."
