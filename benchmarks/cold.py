@@ -15,7 +15,9 @@ early stopping on warm valid NDCG@20; then, on its own copy of the store,
 ``Recommender.add_item`` adds every cold item with the loader's text, name, properties and
 links (read from a second, complete load; links to entities only cold items reach are dropped)
 and users are scored against the phase's cold items; ``Recommender.add_user`` adds each cold
-user with their age/gender/occupation text and seed items (``<model>``), and
+user with their age/gender/occupation text and seed items (``<model>``, whose logits are
+``ColdStart.blended``: the standardized logits plus 0.25 x the standardized liked-only fold-in,
+the weight picked on ``cold_user_valid``), and
 ``Recommender.recommend_for_items`` ranks from the seeds alone (``<model>/items-only``).
 
 Peers (``_cold_baselines``): genre-KNN, KG-KNN (genres + DBpedia, rejected links dropped),
@@ -460,7 +462,8 @@ def main() -> None:
             "kgrec": "warm training with early stopping on warm valid ndcg@20 "
                      f"(patience {args.patience}, at most {args.epochs} epochs); cold items through "
                      "Recommender.add_item (all 289 added, then each phase ranked); cold users through "
-                     "Recommender.add_user(text, liked=seeds) one after another (<model>) and "
+                     "Recommender.add_user(text, liked=seeds) one after another (<model>; scored "
+                     "with ColdStart.blended, the liked-only fold-in weighted LIKED_ONLY_WEIGHT) and "
                      "recommend_for_items(seeds) (<model>/items-only)",
             "kgrec_model": KGREC_MODEL, "kgrec_training": KGREC_TRAINING, "variants": VARIANTS,
             "peers": "benchmarks/_cold_baselines.py; known items: train positives (cold items), seeds (cold users)",

@@ -16,6 +16,8 @@ and saved there), both stores side by side:
   same item, rebuilding the model's graph and re-scoring; mean score drops and their ratio. A
   path through other users is one unit, the edges of every user it stands for;
 - Neo4j's vector index (``db.index.vector.queryNodes``) recall@20 against exact cosine top-20;
+- the size of the explanation pages (``kgrec.explain.render``) of 50 users' top-10:
+  ``html_kb``, the largest, whether a whole top-10 or one item's;
 - score calibration: the methods of :mod:`kgrec.explain.calibration` compared on the valid
   split (two folds of users), and the served one's reliability on the TEST split (the top-20
   of every test user, 10 equal-mass bins; ECE against ``sigmoid(logit)``'s).
@@ -39,6 +41,7 @@ from _env import SHARED, machine, neo4j_server, versions, write_result
 from kgrec import MemoryGraphStore, Neo4jGraphStore, Recommender
 from kgrec.errors import KgrecError
 from kgrec.explain.calibration import compare_methods, reliability
+from kgrec.explain.render import explanation_html, recommendations_html
 from kgrec.graph.records import GraphPath
 from kgrec.graph.schema import INTERACTED
 from kgrec.graph.snapshot import Snapshot
@@ -164,6 +167,19 @@ def throughput(rec: Recommender, users: list[str], batch: int = 64) -> dict:
             rec.recommend_batch(users[k : k + batch], k=K, explain=explain)
         out["explained" if explain else "scores_only"] = round(len(users) / (time.perf_counter() - start), 1)
     return out
+
+
+def page_sizes(rec: Recommender, users: list[str], k: int = 10) -> dict:
+    """The explanation pages of ``users``' top-``k`` in KB: each user's "why these k" page
+    (:func:`recommendations_html`) and each item's own page (:func:`explanation_html`)."""
+    top_k, single = [], []
+    for user in users:
+        recs = rec.recommend(user, k=k)
+        top_k.append(len(recommendations_html(recs).encode()) / 1024)
+        single += [len(explanation_html(r.explanation).encode()) / 1024 for r in recs]
+    return {"users": len(users), "k": k, "top_k_page_kb_max": round(max(top_k), 1),
+            "top_k_page_kb_median": round(statistics.median(top_k), 1),
+            "item_page_kb_max": round(max(single), 1), "item_page_kb_median": round(statistics.median(single), 1)}
 
 
 def fidelity_and_diversity(rec: Recommender, users: list[str]) -> dict:
@@ -351,12 +367,14 @@ def main() -> None:
     result["deletion"] = deletion_test(rec, graph, rng.sample(all_users, args.deletion_users), 3, args.seed)
     result["deletion_drop_ratio"] = result["deletion"]["deletion_drop_ratio"]
     result["calibration"] = calibration(rec)
+    result["html_pages"] = page_sizes(rec, rng.sample(all_users, 50))
+    result["html_kb"] = max(result["html_pages"]["top_k_page_kb_max"], result["html_pages"]["item_page_kb_max"])
 
     if not args.skip_neo4j:
         with neo4j_server() as uri, Neo4jGraphStore.connect(uri) as neo4j:
             neo4j.clear()
             load(neo4j)
-            served = Recommender(rec.model, neo4j)
+            served = Recommender(rec.model, neo4j, calibration=rec.calibration)
             same = [served.recommend(u, k=K) == rec.recommend(u, k=K) for u in all_users[:50]]
             result["stores_agree_on_50_users"] = all(same)
             result["latency_ms"]["neo4j"] = latency(served, requests, warmup, args.repeats)
@@ -379,6 +397,7 @@ def main() -> None:
     )
     print(f"diversity: {result['distinct_entities_per_user']} entities, {result['distinct_relation_types_per_user']} relation types per user")
     cal = result["calibration"]
+    print(f"largest explanation page {result['html_kb']} KB ({result['html_pages']})")
     print(f"calibration {cal['method']}: test ECE@{K} {cal['ece']} (sigmoid(logit) {cal['ece_sigmoid_logit']})")
     if "vector_index" in result:
         print(f"vector index {result['vector_index']}")

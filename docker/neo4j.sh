@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Local Neo4j 5.26 Community test server without Docker: an embedded
 # server (neo4j-launcher/Launcher.java) run from Maven Central jars.
-# Usage: neo4j.sh start | stop [--keep-data] | status | restart
+# Usage: neo4j.sh start | stop [--keep-data] | status | restart | admin ARGS...
+# `admin ARGS` runs neo4j-admin (org.neo4j.cli.AdminTool, same jars) on the server's data dir
+# ($NEO4J_HOME if set), e.g. `admin database import full --nodes=... neo4j`; refused while it runs.
 # Auth is off; KGREC_NEO4J_PASSWORD=<8+ characters> at start turns it on, with that password
 # for user neo4j (set on the first start of a data directory; restart keeps it).
 set -euo pipefail
@@ -126,10 +128,30 @@ lock() {
     flock 9
 }
 
+# The data dir (recorded in the state dir): env, else kept from a previous run (restart, or an
+# import before the first start), else a fresh temp dir that `stop` deletes.
+data_dir() {
+    local data created
+    mkdir -p "$STATE"
+    data=${KGREC_NEO4J_DATA:-$(get data_dir)}
+    created=$(get created_data)
+    if [[ -n ${KGREC_NEO4J_DATA:-} ]]; then
+        created=0
+    elif [[ -z $data ]]; then
+        data=$(mktemp -d "${TMPDIR:-/tmp}/kgrec-neo4j-data.XXXXXX")
+        created=1
+    fi
+    mkdir -p "$data"
+    data=$(cd "$data" && pwd)
+    echo "$data" >"$STATE/data_dir"
+    echo "${created:-0}" >"$STATE/created_data"
+    echo "$data"
+}
+
 # --- commands ------------------------------------------------------------
 
 cmd_start() {
-    local pid port data created cp
+    local pid port data cp
     if running; then
         echo "NEO4J_URI=$(get uri)"
         return
@@ -143,22 +165,8 @@ cmd_start() {
     fi
     need_tools
     cp=$(classpath)
-    mkdir -p "$STATE"
     rm -f "$STATE/pid" "$STATE/uri"
-
-    # data dir: env, else kept from a previous run (restart), else fresh temp
-    data=${KGREC_NEO4J_DATA:-$(get data_dir)}
-    created=$(get created_data)
-    if [[ -n ${KGREC_NEO4J_DATA:-} ]]; then
-        created=0
-    elif [[ -z $data ]]; then
-        data=$(mktemp -d "${TMPDIR:-/tmp}/kgrec-neo4j-data.XXXXXX")
-        created=1
-    fi
-    mkdir -p "$data"
-    data=$(cd "$data" && pwd)
-    echo "$data" >"$STATE/data_dir"
-    echo "${created:-0}" >"$STATE/created_data"
+    data=$(data_dir)
 
     # port: env, else kept (restart), else a free one
     port=${KGREC_NEO4J_PORT:-$(get port)}
@@ -219,6 +227,28 @@ cmd_stop() {
     say "stopped"
 }
 
+# neo4j-admin from the server's jars: NEO4J_HOME is the data dir (the embedded server's home),
+# NEO4J_CONF its conf/ (created empty). The offline tools need the server stopped.
+cmd_admin() {
+    local home cp
+    if [[ -n ${NEO4J_HOME:-} ]]; then
+        mkdir -p "$NEO4J_HOME"
+        home=$(cd "$NEO4J_HOME" && pwd)
+    else
+        home=$(data_dir)
+    fi
+    if running && [[ $(get data_dir) == "$home" ]]; then
+        die "the server of $STATE runs on $home: stop it first ('neo4j.sh stop --keep-data')"
+    fi
+    need_tools
+    cp=$(classpath)
+    mkdir -p "$home/conf"
+    # shellcheck disable=SC2086
+    NEO4J_HOME=$home NEO4J_CONF=${NEO4J_CONF:-$home/conf} java -Xmx"$HEAP" \
+        -Dlog4j2.disable.jmx=true ${KGREC_NEO4J_JAVA_OPTS:-} \
+        -cp "$cp" org.neo4j.cli.AdminTool "$@" 9>&-
+}
+
 cmd_status() {
     if running; then
         get uri
@@ -233,8 +263,9 @@ start) lock; cmd_start ;;
 stop) lock; cmd_stop "${2:-}" ;;
 restart) lock; cmd_stop --keep-data; cmd_start ;;
 status) cmd_status ;;
+admin) lock; shift; cmd_admin "$@" ;;
 *)
-    echo "usage: $0 start | stop [--keep-data] | status | restart" >&2
+    echo "usage: $0 start | stop [--keep-data] | status | restart | admin ARGS..." >&2
     exit 64
     ;;
 esac

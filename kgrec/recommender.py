@@ -22,6 +22,7 @@ from kgrec.explain.calibration import METHODS, ScoreCalibration
 from kgrec.explain.explainer import Explainer
 from kgrec.explain.explanation import Explanation, Recommendation
 from kgrec.explain.sentences import SentenceBuilder
+from kgrec.feedback import FeedbackEvent, OnlineFeedback
 from kgrec.graph.records import GraphPath, NodeRecord
 from kgrec.graph.snapshot import Snapshot, fingerprint_changes
 from kgrec.graph.store import GraphStore
@@ -30,11 +31,12 @@ from kgrec.models import RankingModel
 from kgrec.text.node_vectors import Encodes
 from kgrec.vector_candidates import nearest_items, publish_embeddings
 from kgrec.train.checkpoint import check_text_model, load_serving, save_serving
+from kgrec.train.pretrained import Pretrained
 
 log = logging.getLogger(__name__)
 
 
-class Recommender:
+class Recommender(Pretrained):
     """Ranked, explained recommendations from ``model`` over the graph in ``store``.
 
     Args:
@@ -98,6 +100,7 @@ class Recommender:
                 f"has {snapshot.num_nodes('user')} and {snapshot.num_nodes('item')}"
             )
         self._cold = ColdStart(store, text_encoder)
+        self.online = OnlineFeedback(store, self._cold)  # feedback events: kgrec.feedback
         item_ids = snapshot.node_ids["item"]
         self._serve(model, snapshot, dict(zip(item_ids, store.get_nodes("Item", item_ids))))
 
@@ -124,8 +127,11 @@ class Recommender:
 
     @torch.no_grad()
     def logits(self, user_ids: Sequence[str]) -> torch.Tensor:
-        """``[B, I]`` logits :math:`g` of the users against every item (see :meth:`scores`)."""
-        return self.model.score(self._encoded, self._users(user_ids))
+        """``[B, I]`` logits :math:`g` of the users against every item (see :meth:`scores`); a
+        user :meth:`add_user` added with text and liked items gets
+        :meth:`kgrec.cold.ColdStart.blended` logits."""
+        users = self._users(user_ids)
+        return self._cold.blended(self._served(), list(user_ids), self.model.score(self._encoded, users))
 
     def unseen(self, user_ids: Sequence[str]) -> torch.Tensor:
         """``[B, I]`` True where user ``user_ids[b]`` has no interaction with item ``i`` (any
@@ -198,8 +204,7 @@ class Recommender:
         allowed = allowed_items(filters, self.snapshot.node_ids["item"], self._items)
         if not user_ids:
             return {}
-        logits = self.logits(user_ids)
-        unseen = self.unseen(user_ids)
+        logits, unseen = self.online.adjust(self._served(), user_ids, self.logits(user_ids), self.unseen(user_ids))
         scores = self.scores(logits, unseen)
         masked = -float("inf")
         if exclude_seen:
@@ -251,15 +256,13 @@ class Recommender:
         self, rank: int, item_id: str, score: float, logit: float, explanation: Explanation | None
     ) -> Recommendation:
         item = self._items[item_id]
-        return Recommendation(
-            rank=rank,
-            item_id=item_id,
-            name=item.name,
-            text=item.text,
-            score=score,
-            logit=logit,
-            explanation=explanation,
-        )
+        return Recommendation(rank=rank, item_id=item_id, name=item.name, text=item.text, score=score,
+                              logit=logit, explanation=explanation)
+
+    def feedback(self, user_id: str, item_id: str, kind: str, *, value: float | None = None,
+                 timestamp: int | None = None, source: str = "api") -> FeedbackEvent:
+        """Write a ``like``, ``dislike``, ``rating`` or ``watch`` (:mod:`kgrec.feedback`); ``recommend`` reflects it."""
+        return self.online.record(self._served(), user_id, item_id, kind, value, timestamp, source)
 
     def publish_embeddings(self, similarity: str = "cosine") -> str:
         """Write the model's user and item embeddings onto the store's nodes and (re)build the
@@ -355,25 +358,23 @@ class Recommender:
         return Served(self.model, self.snapshot)
 
     # -- persistence ----------------------------------------------------------------------------
-    def save(
-        self, directory: str | Path, *, text_model: str | None = None, with_kg: bool = True
-    ) -> Path:
+    def save(self, directory: str | Path, *, text_model: str | None = None, with_kg: bool = True) -> Path:
         """Write the model as ``config.json`` + ``model.safetensors`` with what
         :meth:`from_checkpoint` needs to rebuild it on a store: the snapshot's fingerprints,
         whether the training graph had the KG, and ``text_model``, the name of the text encoder
         the node features came from (``None``, ``"default"`` for the packaged all-MiniLM-L6-v2,
         a Hugging Face model name or a folder; see :func:`check_text_model`). ``text_model``
         is metadata: the text vectors themselves are saved with the weights. The
-        :attr:`calibration`, if any, is saved as plain numbers in ``config.json``."""
+        :attr:`calibration`, if any, is saved as plain numbers in ``config.json``, the users
+        :meth:`add_user` added with text and liked items in ``blended_users.json``."""
         flag(with_kg, "with_kg")
-        return save_serving(
-            self.model, self.snapshot, directory, check_text_model(text_model), with_kg, self.calibration
-        )
+        text_model = check_text_model(text_model)
+        path = save_serving(self.model, self.snapshot, directory, text_model, with_kg, self.calibration)
+        self._cold.save_blended(path)
+        return path
 
     @classmethod
-    def from_checkpoint(
-        cls, directory: str | Path, store: GraphStore, **options: Any
-    ) -> "Recommender":
+    def from_checkpoint(cls, directory: str | Path, store: GraphStore, **options: Any) -> "Recommender":
         """Load a model saved by :meth:`save` and serve it from ``store`` (``options`` go to
         the constructor). The node text vectors and the score calibration (if one was saved)
         come from the checkpoint: no text encoder is loaded.
@@ -385,7 +386,9 @@ class Recommender:
         model, snapshot, text_model, calibration = load_serving(directory, store)
         options.setdefault("text_encoder", text_model)
         options.setdefault("calibration", calibration)
-        return cls(model, store, snapshot, **options)
+        recommender = cls(model, store, snapshot, **options)
+        recommender._cold.load_blended(directory, snapshot)
+        return recommender
 
     def check_store(self, store: GraphStore) -> None:
         """Raise :class:`StoreMismatchError` unless ``store`` holds the model's graph (the same

@@ -19,7 +19,8 @@ from kgrec.loaders import load_movielens100k
 from kgrec.mcp_server import MAX_RESULTS, build_server
 from kgrec.models import KGRecModel, training_graph
 from tests.conversation.test_conversation import SPACEY, _recommender, trained  # noqa: F401 (a fixture)
-from tests.test_cli import demo_data, flat, invoke
+from tests.cli.conftest import flat, invoke
+from tests.cli.test_demo import demo_data
 
 pytestmark = pytest.mark.anyio
 

@@ -7,16 +7,19 @@ only then is anything written: a bad request or a failing encoder leaves the sto
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from kgrec.checks import id_strings
 from kgrec.cold.growth import grow_snapshot
-from kgrec.errors import InvalidValueError, KgrecError, UnknownIdError, shown
+from kgrec.errors import CheckpointError, InvalidValueError, KgrecError, UnknownIdError, shown
 from kgrec.graph.records import Interaction, NodeRecord, Triple
 from kgrec.graph.schema import NodeLabel, validate_relation
 from kgrec.graph.snapshot import Snapshot
@@ -30,6 +33,12 @@ log = logging.getLogger(__name__)
 #: so no store accepts it as an id (see :class:`~kgrec.graph.records.NodeRecord`): it can never
 #: collide with a stored user.
 ANONYMOUS = "\ud800anonymous"
+#: :math:`w` of :meth:`ColdStart.blended`: the weight of a new user's fold-in from their liked
+#: items alone beside the fold-in with their text. Picked on ml100k-cold's ``cold_user_valid``
+#: (three seeds; 0.15-0.5 all helped, 0.25 most): see ``benchmarks/cold.py``.
+LIKED_ONLY_WEIGHT = 0.25
+#: The checkpoint file :meth:`ColdStart.save_blended` writes.
+BLENDED_FILE = "blended_users.json"
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,9 @@ class ColdStart:
     def __init__(self, store: GraphStore, encoder: Encodes | None = None) -> None:
         self.store = store
         self.encoder = encoder
+        self._text_and_liked: dict[str, list[str]] = {}  # users add_user added with both
+        self._liked_only: dict[str, torch.Tensor] = {}  # their standardized liked-only fold-in
+        self._liked_only_model: Callable[[], RankingModel | None] = lambda: None  # ... for it
 
     # -- requests -------------------------------------------------------------------------------
     def add_item(
@@ -124,8 +136,57 @@ class ColdStart:
         self.store.upsert_nodes(NodeLabel.USER, [record])
         if interactions:
             self.store.upsert_interactions(interactions)
+        if text is not None and interactions:
+            self._text_and_liked[user_id] = [i.item for i in interactions]
         log.info("added user %s with %d liked items", shown(user_id), len(interactions))
         return grown
+
+    @torch.no_grad()
+    def blended(self, served: Served, user_ids: Sequence[str], logits: torch.Tensor) -> torch.Tensor:
+        r"""``logits`` ``[B, I]`` of ``user_ids``, where a user :meth:`add_user` added with text
+        and liked items gets :math:`\hat g + w\,\hat f` instead: their standardized logits
+        (zero mean, unit spread over the items) plus :data:`LIKED_ONLY_WEIGHT` times the
+        standardized :meth:`fold_in_logits` of their liked items alone. Three liked items say
+        more about a new person than their attribute text, which the grown model's embedding
+        otherwise leans on. Rows of other users are returned as they are."""
+        rows = [r for r, user in enumerate(user_ids) if user in self._text_and_liked]
+        if not rows:
+            return logits
+        if self._liked_only_model() is not served.model:  # computed for another served model
+            self._liked_only, self._liked_only_model = {}, weakref.ref(served.model)
+        logits = logits.clone()
+        for r in rows:
+            user = user_ids[r]
+            if user not in self._liked_only:
+                self._liked_only[user] = _standardized(self.fold_in_logits(served, self._text_and_liked[user]))
+            logits[r] = _standardized(logits[r]) + LIKED_ONLY_WEIGHT * self._liked_only[user]
+        return logits
+
+    def save_blended(self, directory: Path) -> None:
+        """Write the users :meth:`blended` serves (``{user id: liked item ids}``) to
+        ``directory/blended_users.json``; nothing without any."""
+        if self._text_and_liked:
+            (directory / BLENDED_FILE).write_text(json.dumps(self._text_and_liked, sort_keys=True), encoding="utf-8")
+
+    def load_blended(self, directory: str | Path, snapshot: Snapshot) -> None:
+        """Serve the users :meth:`save_blended` wrote to ``directory`` (if any) with
+        :meth:`blended` logits; :class:`CheckpointError` naming the file for a malformed one
+        or ids ``snapshot`` does not hold."""
+        path = Path(directory) / BLENDED_FILE
+        if not path.is_file():
+            return
+        try:
+            users = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(users, dict) or not all(
+                isinstance(items, list) and items for items in users.values()
+            ):
+                raise InvalidValueError("expected an object of user id -> list of liked item ids")
+            snapshot.index_of("user", list(users))
+            for items in users.values():
+                snapshot.index_of("item", id_strings(items, "liked"))
+        except (ValueError, KgrecError) as exc:
+            raise CheckpointError(f"{path}: {exc}") from None
+        self._text_and_liked = users
 
     def fold_in(self, served: Served, liked: Sequence[str], text: str | None = None) -> Served:
         """The served model grown by an unnamed user (id :data:`ANONYMOUS`) who liked
@@ -243,3 +304,8 @@ class ColdStart:
                 f"trained on text vectors of size {dim}: pass the encoder it was built with"
             )
         return vector[0].float()
+
+
+def _standardized(logits: torch.Tensor) -> torch.Tensor:
+    """``logits`` ``[I]`` shifted and scaled to zero mean and unit standard deviation."""
+    return (logits - logits.mean()) / logits.std().clamp_min(1e-12)

@@ -49,6 +49,13 @@ class PathRanker:
     :class:`~kgrec.explain.explainer.Explainer` asks for attribute paths only for items that
     have no other path, so within one item the two kinds rarely meet.
 
+    A path through other users, :math:`u \to a \leftarrow b \to i`, stands for all
+    :math:`n` = :attr:`~kgrec.graph.records.GraphPath.support` users :math:`b` who make it
+    true, and removing the reason removes all their edges: its second term is :math:`n` times
+    the mean second term of the paths of its aggregate at hand (the store returns those of the
+    user's nearest peers). Weighing the aggregate as a whole rather than by its heaviest member
+    raised the deletion test's ratio (top vs random unit) on held-out users.
+
     :meth:`anchors` and :meth:`peers` pick the liked items and the other users whose paths
     weigh most, so a store can be asked for those paths only.
 
@@ -126,10 +133,10 @@ class PathRanker:
         for item_id, item_paths in paths.items():
             i = rows["item"][item_id]
             to_item = (items @ items[i]) / deg_u if item_paths else None  # <x_a, x_i> / d_u, all a
-            weights = []
+            terms = []  # (user side, item side) of each path; the direct path's weight apart
             for path in item_paths:
                 if len(path) == 1:
-                    weights.append(float(to_user["item"][i]))
+                    terms.append((float(to_user["item"][i]), None))
                     continue
                 a, b = path.nodes[1], path.nodes[-2]
                 user_side = 0.0 if path.starts_with_attribute else float(to_item[rows["item"][a.id]])
@@ -141,6 +148,30 @@ class PathRanker:
                     deg_b = max(int(degrees[i]), 1) if degrees is not None else 1
                     x_ub = float(to_user[b_type][rows[b_type][b.id]])
                     item_side = attention.get(view, default) * x_ub / deg_b
-                weights.append(alpha[item_id] * (user_side + item_side))
-            weighed[item_id] = weights
+                terms.append((user_side, item_side))
+            weighed[item_id] = _per_unit(item_paths, terms, alpha[item_id])
         return weighed
+
+
+def _per_unit(
+    paths: Sequence[GraphPath], terms: Sequence[tuple[float, float | None]], alpha: float
+) -> list[float]:
+    r"""``alpha * (user side + item side)`` of each path (a direct path's ``(weight, None)``
+    as it is), where a path through other users stands for all
+    :attr:`~GraphPath.support` of them: its item side is the mean over the paths of its
+    aggregate (:meth:`~GraphPath.aggregate_key`) at hand times ``support``, the estimate of
+    what flows through every one of their edges (the edges the deletion test removes as one)."""
+    item_sides: dict[tuple, list[float]] = {}
+    for path, (_, item_side) in zip(paths, terms):
+        if path.support is not None:
+            item_sides.setdefault(path.aggregate_key(), []).append(item_side)
+    weights = []
+    for path, (user_side, item_side) in zip(paths, terms):
+        if item_side is None:
+            weights.append(user_side)
+            continue
+        if path.support is not None:
+            found = item_sides[path.aggregate_key()]
+            item_side = path.support * sum(found) / len(found)
+        weights.append(alpha * (user_side + item_side))
+    return weights

@@ -44,7 +44,8 @@ UNWIND $rows AS row
 MATCH (u:{User} {{id: row.user}})
 MATCH (i:{Item} {{id: row.item}})
 MERGE (u)-[r:INTERACTED]->(i)
-SET r.rating = row.rating, r.weight = row.weight, r.timestamp = row.timestamp, r.split = row.split
+SET r.rating = row.rating, r.weight = row.weight, r.timestamp = row.timestamp, r.split = row.split,
+    r.kind = row.kind, r.source = row.source
 """
 
 UPSERT_TRIPLES = """
@@ -118,6 +119,15 @@ SNAPSHOT_TRIPLES = """
 MATCH (h:{any})-[r:!INTERACTED]->(t:{Item}|{Entity})
 RETURN {kind_h} AS head_label, h.id AS head, type(r) AS relation,
        {kind_t} AS tail_label, t.id AS tail
+"""
+
+# One row per user that exists, with all its interactions (none: an empty list).
+USER_INTERACTIONS = """
+UNWIND $ids AS id
+MATCH (u:{User} {{id: id}})
+OPTIONAL MATCH (u)-[r:INTERACTED]->(i:{Item})
+RETURN u.id AS user, collect(CASE WHEN r IS NULL THEN NULL ELSE [i.id, r.rating, r.weight,
+       r.timestamp, r.split, r.kind, r.source] END) AS interactions
 """
 
 COUNT_NODES = "MATCH (n:{label}) RETURN count(n) AS n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
@@ -58,7 +59,19 @@ def _same(holders: dict[NodeKey, list[_Edge]], b: NodeKey, first: _Edge) -> list
 
 
 class MemoryGraphStore(GraphStore):
-    """An in-process :class:`~kgrec.graph.store.GraphStore`. Thread-safe for one writer."""
+    """An in-process :class:`~kgrec.graph.store.GraphStore`. Thread-safe for one writer.
+
+    ``MemoryGraphStore()`` lives in memory only; :meth:`open` keeps one in a folder.
+    """
+
+    @classmethod
+    def open(cls, folder: str | Path) -> "MemoryGraphStore":
+        """The store kept in ``folder`` (created if missing): writes go to its append-only
+        journal, which other processes that opened the folder replay on :meth:`sync`; ``save()``
+        compacts it. See :mod:`kgrec.graph.memory_file`."""
+        from kgrec.graph.memory_file import PersistentMemoryGraphStore  # it subclasses this one
+
+        return PersistentMemoryGraphStore(folder)
 
     def __init__(self) -> None:
         self._nodes: dict[NodeLabel, dict[str, _Node]] = {label: {} for label in NodeLabel}
@@ -156,7 +169,7 @@ class MemoryGraphStore(GraphStore):
     def clear(self) -> None:
         indexes = self._vector_indexes  # like Neo4j, clearing the data keeps the schema
         with self._lock:
-            self.__init__()
+            MemoryGraphStore.__init__(self)  # the data only: a subclass keeps its own state
         self._vector_indexes = indexes
 
     # -- reads ----------------------------------------------------------------------------------
@@ -182,6 +195,20 @@ class MemoryGraphStore(GraphStore):
             relationships=dict(sorted(relationships.items())),
         )
 
+    def records(
+        self,
+    ) -> tuple[dict[NodeLabel, list[NodeRecord]], list[Interaction], list[Triple]]:
+        """Everything stored as the records that write it again: nodes per label (text, name,
+        properties; embeddings are not records) and interactions in insertion order, triples in
+        no order. Used to export a loaded graph (:mod:`kgrec.graph.bulk_import`)."""
+        with self._lock:
+            nodes = {
+                label: [NodeRecord(i, n.text, n.name, dict(n.properties)) for i, n in group.items()]
+                for label, group in self._nodes.items()
+            }
+            triples = [Triple(h, rel, t, hl, tl) for hl, h, rel, tl, t in self._triples]
+            return nodes, list(self._interactions.values()), triples
+
     def _get_nodes(self, label: NodeLabel, ids: list[str]) -> list[NodeRecord]:
         nodes = self._nodes[label]
         return [NodeRecord(i, nodes[i].text, nodes[i].name, dict(nodes[i].properties)) for i in ids]
@@ -198,6 +225,18 @@ class MemoryGraphStore(GraphStore):
             for e in self._adjacency.get((label, node_id), ())
             if relation is None or e.relation == relation
         ]
+
+    def _user_interactions(self, user_ids: list[str]) -> dict[str, list[Interaction]]:
+        users = self._nodes[NodeLabel.USER]
+        return {
+            u: [
+                self._interactions[(u, e.other[1])]
+                for e in self._adjacency.get((NodeLabel.USER, u), ())
+                if e.relation == INTERACTED and e.outgoing
+            ]
+            for u in user_ids
+            if u in users
+        }
 
     def _played(self, splits: frozenset[str]) -> _Adjacency:
         """``{node: {neighbour: edges}}`` over the interactions of ``splits``."""

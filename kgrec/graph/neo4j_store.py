@@ -103,6 +103,11 @@ class Neo4jGraphStore(GraphStore):
         :func:`neo4j.GraphDatabase.driver` as is. Wrong credentials raise
         :class:`~kgrec.errors.StoreUnavailableError` too.
         """
+        # kgrec reads optional properties (an interaction's kind, source) that a graph may not
+        # have yet: the server's "property key does not exist" notice is expected, not news
+        driver_config.setdefault(
+            "notifications_disabled_classifications", [neo4j.NotificationDisabledClassification.UNRECOGNIZED]
+        )
         driver = neo4j.GraphDatabase.driver(
             uri,
             auth=auth,
@@ -226,6 +231,8 @@ class Neo4jGraphStore(GraphStore):
                 "weight": r.weight,
                 "timestamp": r.timestamp,
                 "split": r.split,
+                "kind": r.kind,
+                "source": r.source,
             }
             for r in batch
         ]
@@ -331,6 +338,10 @@ class Neo4jGraphStore(GraphStore):
             }
             by_id[r["id"]] = NodeRecord(r["id"], r["text"], r["name"], props)
         return [by_id[i] for i in ids]
+
+    def _user_interactions(self, user_ids: list[str]) -> dict[str, list[Interaction]]:
+        records = self._query(self._render(cypher.USER_INTERACTIONS), read=True, ids=user_ids)
+        return {r["user"]: [Interaction(r["user"], *row) for row in r["interactions"]] for r in records}
 
     def _neighbours(self, label: NodeLabel, node_id: str, relation: str | None) -> list[Neighbour]:
         records = self._query(

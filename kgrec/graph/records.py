@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 from kgrec.errors import InvalidValueError, shown
 from kgrec.graph.schema import (
+    FEEDBACK_KINDS,
     INTERACTED,
     SPLITS,
     NodeLabel,
@@ -152,7 +153,11 @@ class NodeRecord:
 
 @dataclass(frozen=True, slots=True)
 class Interaction:
-    """User ``user`` interacted with item ``item``. One interaction per (user, item) pair."""
+    """User ``user`` interacted with item ``item``. One interaction per (user, item) pair.
+
+    Online feedback (:mod:`kgrec.feedback`) sets ``kind`` (one of
+    :data:`~kgrec.graph.schema.FEEDBACK_KINDS`) and ``source`` (who sent it); loaded data
+    leaves both ``None``."""
 
     user: str
     item: str
@@ -160,6 +165,8 @@ class Interaction:
     weight: float = 1.0
     timestamp: int | None = None
     split: str = "train"
+    kind: str | None = None
+    source: str | None = None
 
     def validated(self) -> "Interaction":
         _check_id(self.user, "interaction user id")
@@ -171,6 +178,9 @@ class Interaction:
             _check_int(self.timestamp, f"timestamp of {pair}")
         if not isinstance(self.split, str) or self.split not in SPLITS:
             raise InvalidValueError(f"split of {pair} must be one of {SPLITS}, got {shown(self.split)}")
+        if self.kind is not None and self.kind not in FEEDBACK_KINDS:
+            raise InvalidValueError(f"kind of {pair} must be one of {FEEDBACK_KINDS}, got {shown(self.kind)}")
+        _check_str(self.source, f"source of {pair}", optional=True, max_bytes=MAX_NAME_BYTES)
         return self
 
 

@@ -21,8 +21,12 @@ SCHEMA_VERSION = 1
 #: The relationship type of user -> item interactions (ratings, clicks, purchases).
 INTERACTED = "INTERACTED"
 
-#: Interaction splits known to the store. Paths and training use ``train`` unless told otherwise.
-SPLITS = ("train", "valid", "test")
+#: Interaction splits known to the store. Paths and training use ``train`` unless told otherwise;
+#: ``feedback`` holds online feedback on pairs that had no interaction (see :mod:`kgrec.feedback`).
+SPLITS = ("train", "valid", "test", "feedback")
+
+#: Kinds of online feedback an interaction may carry (its ``kind``; see :mod:`kgrec.feedback`).
+FEEDBACK_KINDS = ("like", "dislike", "rating", "watch")
 
 #: Node properties the store manages itself; user properties may not reuse these keys.
 RESERVED_PROPERTIES = frozenset({"id", "text", "name"})

@@ -15,7 +15,7 @@ from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from kgrec.checks import int_in_range
+from kgrec.checks import id_strings, int_in_range
 from kgrec.errors import InvalidValueError, UnknownIdError
 from kgrec.graph.batches import T, as_record, batched, dedupe, gc_paused
 from kgrec.graph.candidate_query import CandidateQuery, RequestCandidate
@@ -242,6 +242,15 @@ class GraphStore(ABC):
         self._require({label: ids})
         return self._get_nodes(label, list(ids))
 
+    def user_interactions(self, user_ids: Sequence[str]) -> dict[str, list[Interaction]]:
+        """``{user id: that user's interactions}`` (every split, feedback included), each list
+        sorted by item id, read in one store call (one round trip on Neo4j); raises
+        :class:`UnknownIdError` for an unknown user."""
+        user_ids = id_strings(user_ids, "user_ids")
+        found = self._user_interactions(sorted(set(user_ids)))
+        self._raise_missing({NodeLabel.USER: [u for u in dict.fromkeys(user_ids) if u not in found]})
+        return {u: sorted(found[u], key=lambda r: r.item) for u in user_ids}
+
     def neighbours(
         self, label: str | NodeLabel, node_id: str, relation: str | None = None
     ) -> list[Neighbour]:
@@ -342,6 +351,11 @@ class GraphStore(ABC):
     ) -> list[Neighbour]: ...
 
     @abstractmethod
+    def _user_interactions(self, user_ids: list[str]) -> dict[str, list[Interaction]]:
+        """The interactions of each of ``user_ids`` that exists as a user (no key for the
+        others), in any order."""
+
+    @abstractmethod
     def _paths(self, query: PathQuery) -> dict[str, list[GraphPath]]:
         """Paths per item, in any order; the caller sorts and cuts. A store may cut early to
         ``limit`` only when it cuts in :meth:`GraphPath.sort_key` order. Raises
@@ -366,6 +380,11 @@ class GraphStore(ABC):
         its namespace's labels (never another application's nodes), and refuses, deleting
         nothing, while any of them has a relationship to a node outside the namespace unless
         called with ``detach_foreign=True``."""
+
+    def sync(self) -> None:
+        """See the writes other processes made since the last call. A no-op here and on Neo4j
+        (every query reads the server); an embedded store opened on a folder replays its
+        journal (:meth:`MemoryGraphStore.open <kgrec.graph.memory.MemoryGraphStore.open>`)."""
 
     def close(self) -> None:
         """Release resources. The embedded store has none."""

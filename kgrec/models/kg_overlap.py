@@ -8,6 +8,9 @@ from torch_geometric.data import HeteroData
 
 from kgrec.graph.snapshot import INTERACTION_EDGE, EdgeType
 
+#: Batches of at least this many users build the dense table; smaller ones multiply sparsely.
+DENSE_FROM = 64
+
 
 def _sparse(index: Tensor, values: Tensor, size: tuple[int, int]) -> Tensor:
     return torch.sparse_coo_tensor(index, values, size).coalesce()
@@ -69,12 +72,18 @@ class KnowledgeOverlap(torch.nn.Module):
         self.register_buffer(
             "_own", torch.stack(own, 1) if own else torch.zeros(self.num_items, 0), persistent=False
         )
-        table = None
-        if items and num_users * len(items) * self.num_items <= dense_limit:
-            table = torch.stack(
-                [torch.sparse.mm(profile, a.t()).to_dense() for a, profile in zip(items, profiles)], 1
+        # the dense [U, R, I] table, built on the first batch of DENSE_FROM users or more
+        # (training, full ranking); a model grown for one new user scores it sparsely
+        self._dense = bool(items) and num_users * len(items) * self.num_items <= dense_limit
+        self.register_buffer("_table", None, persistent=False)
+
+    def _table_for(self, users: Tensor) -> Tensor | None:
+        """The dense table when it pays for ``users`` (built on first use), else ``None``."""
+        if self._table is None and self._dense and users.numel() >= DENSE_FROM:
+            self._table = torch.stack(
+                [torch.sparse.mm(p, a.t()).to_dense() for a, p in zip(self._items, self._profiles)], 1
             )  # [U, R, I]
-        self.register_buffer("_table", table, persistent=False)
+        return self._table
 
     @staticmethod
     def _item_entity(edge_type: EdgeType, graph: HeteroData) -> Tensor | None:
@@ -101,8 +110,9 @@ class KnowledgeOverlap(torch.nn.Module):
     def forward(self, users: Tensor, items: Tensor | None = None) -> Tensor:
         """``[B, R, K]`` :math:`s_{ijr}` of ``users`` against ``items`` (default all), each
         user's own liked items matched against the whole profile (see :meth:`own`)."""
-        if self._table is not None:
-            rows = self._table[users]
+        table = self._table_for(users)
+        if table is not None:
+            rows = table[users]
             return rows if items is None else rows[:, :, items]
         out = []
         for a, profile in zip(self._items, self._profiles):
@@ -114,8 +124,9 @@ class KnowledgeOverlap(torch.nn.Module):
 
     def pairs(self, users: Tensor, items: Tensor) -> Tensor:
         """``[B, R]`` :math:`s_{ijr}` of the pairs ``(users[b], items[b])``."""
-        if self._table is not None:
-            return self._table[users, :, items]
+        table = self._table_for(users)
+        if table is not None:
+            return table[users, :, items]
         out = [
             (profile.index_select(0, users) * a.index_select(0, items)).sum(1).to_dense()
             for a, profile in zip(self._items, self._profiles)

@@ -17,6 +17,7 @@ from kgrec import (
     UnknownIdError,
 )
 from kgrec.cold import grow_snapshot
+from kgrec.cold.cold_start import LIKED_ONLY_WEIGHT
 from kgrec.graph.records import NodeRecord
 from kgrec.models import KGRecModel, MatrixFactorization, training_graph
 from kgrec.text import node_text_vectors
@@ -84,6 +85,29 @@ def test_new_user_with_scifi_likes_gets_scifi(store, trained_model):
         assert all(p.path.nodes[1].id in {"s0", "s1", "s2"} for p in r.explanation.paths)
 
 
+def standardized(x: torch.Tensor) -> torch.Tensor:
+    return (x - x.mean()) / x.std()
+
+
+def test_a_new_user_with_text_and_likes_is_scored_with_their_likes_alone_blended_in(memory_store, trained_model):
+    """Text and liked items: the grown model's standardized logits plus LIKED_ONLY_WEIGHT x the
+    standardized fold-in of the liked items alone; text only or likes only: the grown model's."""
+    rec = serve(memory_store, trained_model)
+    liked = ["s0", "d1", "d2"]
+    rec.add_user("both", text="a fan of space films", liked=liked)
+    rec.add_user("likes", liked=liked)
+    rec.add_user("text", text="a fan of space films")
+    liked_only = rec.personal_logits(liked=liked)  # the fold-in on the graph served now
+    grown = rec.model.score(rec._encoded, rec.snapshot.index_of("user", ["both", "likes", "text"]))
+    expected = standardized(grown[0]) + LIKED_ONLY_WEIGHT * standardized(liked_only)
+    assert not torch.allclose(grown[0], expected)
+    assert torch.allclose(rec.logits(["both"])[0], expected, atol=1e-5)
+    assert torch.allclose(rec.logits(["likes", "text"]), grown[1:], atol=1e-6)
+    assert [r.item_id for r in rec.recommend("both", k=5, explain=False)] == [
+        rec.snapshot.node_ids["item"][i] for i in expected.masked_fill(rec.unseen(["both"])[0].logical_not(), -1e9).topk(5).indices
+    ]
+
+
 def test_a_checkpoint_saved_after_cold_start_serves_the_new_nodes(memory_store, trained_model, tmp_path):
     rec = serve(memory_store, trained_model)
     rec.add_user("newbie", text="a fan of space films", liked=["s0", "s1", "s2"])
@@ -94,6 +118,9 @@ def test_a_checkpoint_saved_after_cold_start_serves_the_new_nodes(memory_store, 
     after = loaded.recommend("newbie", k=6, explain=False)
     assert [r.item_id for r in after] == [r.item_id for r in before]
     assert [r.logit for r in after] == pytest.approx([r.logit for r in before], abs=1e-5)
+    (tmp_path / "grown" / "blended_users.json").write_text('{"newbie": ["no-such-film"]}')
+    with pytest.raises(KgrecError, match="blended_users.json"):
+        Recommender.from_checkpoint(tmp_path / "grown", memory_store)
 
 
 def test_anonymous_request_equals_add_user_without_the_write(store, trained_model):

@@ -200,8 +200,7 @@ def load_csv_tables(csv_tables) -> Callable[..., LoadReport]:
                 head="h",
                 relation="r",
                 tail="t",
-                relation_map={"directed by": "director"},
-                **{"shared_ids": True, **triple_options},
+                **{"shared_ids": True, "relation_map": {"directed by": "director"}, **triple_options},
             ),
         )
 

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from kgrec.errors import InvalidValueError
-from kgrec.models.kg_overlap import KnowledgeOverlap
+from kgrec.models.kg_overlap import DENSE_FROM, KnowledgeOverlap
 from kgrec.models import (
     KGRecModel, LightGCNRanker, MatrixFactorization, NodeFeatures, Popularity, training_graph,
 )
@@ -268,9 +268,13 @@ def test_no_kg_graph_has_no_overlap(tiny_snapshot):
 
 
 def test_overlap_table_and_sparse_rows_agree(tiny_graph):
-    """The precomputed [U, R, I] table (small graphs) and the per-call sparse rows (large
-    graphs) give the same figures."""
+    """The dense [U, R, I] table (small graphs, built on the first batch of DENSE_FROM users)
+    and the per-call sparse rows (large graphs, small batches) give the same figures."""
     table, rows = KnowledgeOverlap(tiny_graph), KnowledgeOverlap(tiny_graph, dense_limit=0)
+    table(torch.zeros(3, dtype=torch.long))
+    assert table._table is None  # a small batch leaves it unbuilt
+    table(torch.zeros(DENSE_FROM, dtype=torch.long))
+    rows(torch.zeros(DENSE_FROM, dtype=torch.long))
     assert table._table is not None and rows._table is None
     users, items = torch.tensor([3, 0, 1]), torch.tensor([5, 0, 2])
     assert torch.allclose(table(users), rows(users))

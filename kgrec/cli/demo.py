@@ -1,23 +1,25 @@
-"""The ``kgrec`` command line: ``kgrec demo`` runs the main job end to end."""
+"""``kgrec demo``: load MovieLens-100k with its DBpedia KG, train, print explained top-k items.
+
+The one command with a default data folder: ``shared/data`` beside a source checkout, so that
+the README's two-command setup runs as it is.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 
 import typer
 
-from kgrec import MemoryGraphStore, Neo4jGraphStore, __version__
 from kgrec.errors import KgrecError
-from kgrec.explain import Recommendation
+from kgrec.cli.options import StoreKind, StoreOptions, opened_store, reported_errors
+from kgrec.cli.output import print_recommendations
 from kgrec.graph import GraphStore
 from kgrec.graph.schema import DEFAULT_NAMESPACE
 from kgrec.loaders._io import find_file
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 log = logging.getLogger(__name__)
 
 DATA_ENV = "KGREC_DATA"
@@ -25,11 +27,6 @@ DATA_ENV = "KGREC_DATA"
 #: from the DBpedia KG folder (found there or one folder below, as the loader finds them).
 MOVIELENS_FILES = ("u.genre", "u.user", "u.item")
 KG_FILES = ("ml100k_item2dbpedia.tsv", "entities.tsv", "triples.tsv")
-
-
-class StoreKind(str, Enum):
-    memory = "memory"
-    neo4j = "neo4j"
 
 
 @dataclass(frozen=True)
@@ -41,12 +38,25 @@ class DemoInputs:
     split: Path
 
 
+def checkout_root() -> Path | None:
+    """The source checkout kgrec runs from (this package's folder sits next to
+    pyproject.toml), else None: an installed kgrec has no default folders."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() else None
+
+
 def checkout_data_dir() -> Path | None:
-    """``shared/data`` beside the repository when kgrec runs from a source checkout (this
-    module's package folder sits next to pyproject.toml), else None: an installed kgrec has
-    no default data folder."""
-    root = Path(__file__).resolve().parents[1]
-    return root.parent / "shared" / "data" if (root / "pyproject.toml").is_file() else None
+    """``shared/data`` beside the source checkout kgrec runs from, else None."""
+    root = checkout_root()
+    return None if root is None else root.parent / "shared" / "data"
+
+
+def demo_out_dir() -> Path:
+    """``runs/demo`` in the source checkout kgrec runs from; else :class:`typer.BadParameter`."""
+    root = checkout_root()
+    if root is None:
+        raise typer.BadParameter("no output folder: give it with --out", param_hint="--out")
+    return root / "runs" / "demo"
 
 
 def demo_inputs(data_dir: Path | None, split_file: Path | None) -> DemoInputs:
@@ -77,36 +87,6 @@ def demo_inputs(data_dir: Path | None, split_file: Path | None) -> DemoInputs:
     return inputs
 
 
-def _open_store(
-    kind: StoreKind, uri: str | None, user: str, password: str | None, database: str | None, namespace: str
-) -> GraphStore:
-    """The embedded store, or a connection to Neo4j with the CLI's options."""
-    if kind is StoreKind.memory:
-        return MemoryGraphStore()
-    auth = (user, password) if password else None
-    return Neo4jGraphStore.connect(uri, auth=auth, database=database, namespace=namespace)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"kgrec {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main(
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="debug logging"),
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="print kgrec's version and exit"
-    ),
-) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-
-
-@app.command()
 def demo(
     data_dir: Path = typer.Option(
         None,
@@ -141,7 +121,12 @@ def demo(
     epochs: int = typer.Option(30, min=1, help="training epochs (early stopping on valid NDCG@20)"),
     user: str = typer.Option("1", help="the user to recommend for"),
     k: int = typer.Option(10, min=1),
-    out: Path = typer.Option(Path("runs/demo"), help="checkpoint, curves and explanation HTML"),
+    out: Path = typer.Option(
+        None,
+        show_default=False,
+        help="folder for the checkpoint, curves and explanation HTML (default: when kgrec runs "
+        "from a source checkout, runs/demo in it; else required)",
+    ),
 ) -> None:
     """Load MovieLens-100k with its DBpedia KG, train kgrec, print explained top-k items.
 
@@ -152,20 +137,14 @@ def demo(
     if replace and store is not StoreKind.neo4j:
         raise typer.BadParameter("--replace applies to --store neo4j only", param_hint="--replace")
     inputs = demo_inputs(data_dir, split_file)
-    try:
-        graph_store = _open_store(store, neo4j_uri, neo4j_user, neo4j_password, neo4j_database, namespace)
-        try:
-            if replace:
-                where = f"database {neo4j_database}" if neo4j_database else "the default database"
-                log.info("--replace: deleting the nodes of namespace %r in %s", namespace, where)
-                graph_store.clear()
-            _run_demo(graph_store, store, inputs, epochs, user, k, out)
-        finally:
-            graph_store.close()
-    except KgrecError as exc:
-        log.debug("demo failed", exc_info=True)
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    out = out or demo_out_dir()
+    options = StoreOptions(store, None, neo4j_uri, neo4j_user, neo4j_password, neo4j_database, namespace)
+    with reported_errors("demo"), opened_store(options) as graph_store:
+        if replace:
+            where = f"database {neo4j_database}" if neo4j_database else "the default database"
+            log.info("--replace: deleting the nodes of namespace %r in %s", namespace, where)
+            graph_store.clear()
+        _run_demo(graph_store, store, inputs, epochs, user, k, out)
 
 
 #: The demo's cold-start user and the films they liked (Star Wars, The Empire Strikes Back,
@@ -176,21 +155,11 @@ NEW_USER_LIKES = ["50", "172", "181"]
 CONVERSATION = ("a 90s thriller with Kevin Spacey", "no crime films", "more like the first one")
 
 
-def _print_recommendations(recs: list[Recommendation]) -> None:
-    """Each item with its calibrated score (the chance, estimated on the validation split, that
-    the user likes it), then its reasons by weight, labelled with their share of the shown
-    weight."""
-    for r in recs:
-        typer.echo(f"{r.rank:>3}. {r.name}  (chance you like it {r.score:.1%}, logit {r.logit:.2f})")
-        explanation = r.explanation
-        for label, share, p in zip(explanation.labels, explanation.shares, explanation.paths):
-            typer.echo(f"       {f'{label} ({share:.0%})':<18} {p.sentence}")
-
-
 def _run_demo(
     graph_store: GraphStore, kind: StoreKind, inputs: DemoInputs, epochs: int, user: str, k: int, out: Path
 ) -> None:
     from kgrec import Recommender
+    from kgrec.explain.render import recommendations_html
     from kgrec.loaders import load_movielens100k
     from kgrec.models import KGRecModel, training_graph
     from kgrec.text import EmbeddingCache, TextEncoder, node_text_vectors
@@ -227,12 +196,13 @@ def _run_demo(
     recommender.save(out / "checkpoint", text_model="default")  # the trained graph (kgrec mcp loads it)
     typer.echo(f"\nTop {k} for user {user} ({profile.text}):")
     recs = recommender.recommend(user, k=k)
-    _print_recommendations(recs)
+    print_recommendations(recs)
 
     if recs and recs[0].explanation.paths:
-        html = recs[0].explanation.save_html(out / "explanation.html")
-        typer.echo(f"\nExplanation graph of the first item: {html}")
-        typer.echo("The same paths in Neo4j Browser:\n" + recs[0].explanation.browser_cypher())
+        page = out / "recommendations.html"
+        page.write_text(recommendations_html(recs), encoding="utf-8")
+        typer.echo(f"\nWhy these {len(recs)}, drawn: {page}")
+        typer.echo("The first item's paths in Neo4j Browser:\n" + recs[0].explanation.browser_cypher())
 
     # Cold start: a user the model never saw, from three liked films, with no retraining (on
     # Neo4j a rerun finds them stored by the last run, and so trained on).
@@ -240,7 +210,7 @@ def _run_demo(
         recommender.add_user(NEW_USER, liked=NEW_USER_LIKES)
     liked = ", ".join(r.name or r.id for r in graph_store.get_nodes("Item", NEW_USER_LIKES))
     typer.echo(f"\nTop {k} for a new user {NEW_USER!r} who liked {liked}:")
-    _print_recommendations(recommender.recommend(NEW_USER, k=k))
+    print_recommendations(recommender.recommend(NEW_USER, k=k))
 
     from kgrec.conversation import Conversation
 
@@ -253,82 +223,3 @@ def _run_demo(
             typer.echo(f"{r.rank:>3}. {r.name}: {'; '.join(r.reasons) or 'for you'}")
             if r.explanation is not None and r.explanation.paths:
                 typer.echo(f"       {r.explanation.paths[0].sentence}")
-
-
-class McpTransport(str, Enum):
-    stdio = "stdio"
-    streamable_http = "streamable-http"
-
-
-@app.command("mcp")
-def mcp_command(
-    checkpoint: Path = typer.Argument(
-        ..., exists=True, file_okay=False, help="checkpoint folder saved by Recommender.save (kgrec demo: OUT/checkpoint)"
-    ),
-    store: StoreKind = typer.Option(
-        StoreKind.memory,
-        help="memory: load MovieLens-100k with its DBpedia KG and split (the demo's data, see --data-dir) "
-        "into the embedded store; neo4j: serve the graph already in the database (loaded by "
-        "kgrec demo --store neo4j), nothing is loaded",
-    ),
-    data_dir: Path = typer.Option(
-        None,
-        envvar=DATA_ENV,
-        show_default=False,
-        help="--store memory: folder with movielens-100k/ and movielens-dbpedia-kg/ (default as for demo)",
-    ),
-    split_file: Path = typer.Option(
-        None, show_default=False, help="--store memory: the split the checkpoint was trained on (default as for demo)"
-    ),
-    neo4j_uri: str = typer.Option(None, envvar="NEO4J_URI"),
-    neo4j_user: str = typer.Option("neo4j", envvar="NEO4J_USER"),
-    neo4j_password: str = typer.Option(None, envvar="NEO4J_PASSWORD"),
-    neo4j_database: str = typer.Option(
-        None, envvar="NEO4J_DATABASE", show_default=False, help="Neo4j database (default: the server's)"
-    ),
-    namespace: str = typer.Option(DEFAULT_NAMESPACE, help="label prefix of kgrec's Neo4j nodes"),
-    transport: McpTransport = typer.Option(
-        McpTransport.stdio, help="stdio (for an agent that starts kgrec) or streamable-http (at http://HOST:PORT/mcp)"
-    ),
-    host: str = typer.Option("127.0.0.1", help="streamable-http only"),
-    port: int = typer.Option(8000, min=1, max=65535, help="streamable-http only"),
-) -> None:
-    """Serve a trained checkpoint to language-model agents over the Model Context Protocol.
-
-    Tools: recommend, explain, search_entities, similar_items, conversation_turn. Needs the mcp
-    package (kgrec's mcp extra). Logs go to stderr: over stdio, stdout is the protocol's.
-    """
-    if store is StoreKind.neo4j and not neo4j_uri:
-        raise typer.BadParameter("--store neo4j needs --neo4j-uri (or NEO4J_URI)", param_hint="--neo4j-uri")
-    inputs = demo_inputs(data_dir, split_file) if store is StoreKind.memory else None
-    try:
-        from kgrec.mcp_server import build_server
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("mcp"):
-            raise
-        typer.echo("Error: kgrec mcp needs the mcp extra: pip install 'kgrec[mcp]'", err=True)
-        raise typer.Exit(1) from None
-    from kgrec import Recommender
-    from kgrec.loaders import load_movielens100k
-
-    try:
-        graph_store = _open_store(store, neo4j_uri, neo4j_user, neo4j_password, neo4j_database, namespace)
-        if inputs is not None:
-            load_movielens100k(graph_store, inputs.movielens, kg_dir=inputs.kg, split_file=inputs.split)
-        try:
-            server = build_server(Recommender.from_checkpoint(checkpoint, graph_store))
-            log.info("serving %s over %s", checkpoint, transport.value)
-            if transport is McpTransport.stdio:
-                server.run("stdio")
-            else:
-                server.run("streamable-http", host=host, port=port)
-        finally:
-            graph_store.close()
-    except KgrecError as exc:
-        log.debug("mcp failed", exc_info=True)
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from None
-
-
-if __name__ == "__main__":
-    app()

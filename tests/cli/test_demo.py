@@ -4,29 +4,17 @@ and deletes nothing unless ``--replace`` says so (defect 1, CLI side; defect 2's
 from __future__ import annotations
 
 import importlib.metadata
-import re
 import socket
 import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from kgrec import Neo4jGraphStore, cli
-from kgrec.cli import app
+from kgrec import Neo4jGraphStore
+from kgrec.cli import demo as demo_command
 from kgrec.graph.schema import DEFAULT_NAMESPACE
+from tests.cli.conftest import flat, invoke
 from tests.loaders.conftest import ML_FILES, write_files
-
-runner = CliRunner()
-
-
-def invoke(*args: str | Path):
-    return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "200", "KGREC_DATA": None})
-
-
-def flat(text: str) -> str:
-    """Help text without its box drawing and line wrapping."""
-    return re.sub(r"[\s│╭╮╰╯─]+", " ", text)
 
 
 def closed_port_uri() -> str:
@@ -38,12 +26,15 @@ def closed_port_uri() -> str:
 
 def demo_data(base: Path) -> Path:
     """The tests' small MovieLens files laid out as the demo expects; returns the data folder."""
-    folders = {"ml/": "data/movielens-100k/", "kg/": "data/movielens-dbpedia-kg/",
-               "split.tsv": "benchmarks/ml100k/split.tsv"}
+    folders = {
+        "ml/": "data/movielens-100k/",
+        "kg/": "data/movielens-dbpedia-kg/",
+        "split.tsv": "benchmarks/ml100k/split.tsv",
+    }
     files = {}
     for name, content in ML_FILES.items():
         prefix = next(p for p in folders if name.startswith(p))
-        files[folders[prefix] + name[len(prefix):]] = content
+        files[folders[prefix] + name[len(prefix) :]] = content
     write_files(base, files)
     return base / "data"
 
@@ -58,13 +49,24 @@ def test_demo_help_lists_the_store_and_safety_options():
     result = invoke("demo", "--help")
     assert result.exit_code == 0, result.output
     text = flat(result.stdout)
-    for option in ("--data-dir", "KGREC_DATA", "--split-file", "--neo4j-uri", "--neo4j-database", "--namespace"):
+    for option in (
+        "--data-dir",
+        "KGREC_DATA",
+        "--split-file",
+        "--neo4j-uri",
+        "--neo4j-database",
+        "--namespace",
+    ):
         assert option in text
-    assert ("--replace <bool> delete every node of the kgrec namespace NS (--namespace) in database DB "
-            "(--neo4j-database) before loading (other data is never touched)") in text
+    assert (
+        "--replace <bool> delete every node of the kgrec namespace NS (--namespace) in database DB "
+        "(--neo4j-database) before loading (other data is never touched)"
+    ) in text
 
 
-@pytest.mark.parametrize("store", [["--store", "memory"], ["--store", "neo4j", "--neo4j-uri", closed_port_uri()]])
+@pytest.mark.parametrize(
+    "store", [["--store", "memory"], ["--store", "neo4j", "--neo4j-uri", closed_port_uri()]]
+)
 def test_demo_refuses_a_missing_data_folder_before_opening_the_store(tmp_path, store):
     """With Neo4j at a closed port, the error is about the data folder: nothing was connected."""
     started = time.perf_counter()
@@ -77,15 +79,25 @@ def test_demo_refuses_a_missing_data_folder_before_opening_the_store(tmp_path, s
 
 
 def test_demo_without_a_data_folder_outside_a_checkout_names_the_option(tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "checkout_data_dir", lambda: None)
+    monkeypatch.setattr(demo_command, "checkout_root", lambda: None)
     result = invoke("demo", "--out", tmp_path / "out")
     assert result.exit_code == 2
-    assert "no data folder: give it with --data-dir or the KGREC_DATA environment variable" in flat(result.output)
+    assert "no data folder: give it with --data-dir or the KGREC_DATA environment variable" in flat(
+        result.output
+    )
 
 
-def test_a_checkout_finds_shared_data_beside_the_repository():
-    root = Path(cli.__file__).resolve().parents[1]
-    assert cli.checkout_data_dir() == root.parent / "shared" / "data"
+def test_a_checkout_finds_shared_data_beside_the_repository_and_writes_into_runs_demo():
+    root = Path(__file__).resolve().parents[2]
+    assert demo_command.checkout_data_dir() == root.parent / "shared" / "data"
+    assert demo_command.demo_out_dir() == root / "runs" / "demo"
+
+
+def test_demo_outside_a_checkout_needs_an_output_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(demo_command, "checkout_root", lambda: None)
+    result = invoke("demo", "--data-dir", demo_data(tmp_path))
+    assert result.exit_code == 2
+    assert "no output folder: give it with --out" in flat(result.output)
 
 
 @pytest.mark.parametrize(
@@ -121,7 +133,9 @@ def test_a_kgrec_error_is_a_one_line_message_not_a_traceback(tmp_path):
 
 
 @pytest.mark.neo4j
-def test_demo_on_neo4j_keeps_other_data_and_replace_deletes_only_its_namespace(neo4j_server, neo4j_driver, tmp_path):
+def test_demo_on_neo4j_keeps_other_data_and_replace_deletes_only_its_namespace(
+    neo4j_server, neo4j_driver, tmp_path
+):
     """Foreign nodes with kgrec's ids and a plain ``User`` label survive a demo run and a
     ``--replace`` run; without ``--replace`` a namespace node the data lacks stays."""
     uri, _ = neo4j_server
@@ -132,11 +146,15 @@ def test_demo_on_neo4j_keeps_other_data_and_replace_deletes_only_its_namespace(n
         return neo4j_driver.execute_query(query).records[0][0]
 
     def demo(*extra: str) -> None:
-        result = invoke("demo", "--store", "neo4j", "--neo4j-uri", uri, "--data-dir", data, "--user", "nobody", *extra)
+        result = invoke(
+            "demo", "--store", "neo4j", "--neo4j-uri", uri, "--data-dir", data, "--user", "nobody", *extra
+        )
         assert result.exit_code == 1 and "unknown User id(s): 'nobody'" in result.output, result.output
 
     foreign = "MATCH (:Customer {id: '1', cli_test: true})-[r:KNOWS]->(:User {id: '1', cli_test: true}) RETURN count(r)"
-    neo4j_driver.execute_query("CREATE (:Customer {id: '1', cli_test: true})-[:KNOWS]->(:User {id: '1', cli_test: true})")
+    neo4j_driver.execute_query(
+        "CREATE (:Customer {id: '1', cli_test: true})-[:KNOWS]->(:User {id: '1', cli_test: true})"
+    )
     try:
         demo()
         assert count(f"MATCH (n:{user_label}) RETURN count(n)") == 3
