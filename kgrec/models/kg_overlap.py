@@ -8,7 +8,7 @@ from torch_geometric.data import HeteroData
 
 from kgrec.graph.snapshot import INTERACTION_EDGE, EdgeType
 
-#: Batches of at least this many users build the dense table; smaller ones multiply sparsely.
+#: The dense table is built once this many users have been scored; before, rows multiply sparsely.
 DENSE_FROM = 64
 
 
@@ -72,14 +72,17 @@ class KnowledgeOverlap(torch.nn.Module):
         self.register_buffer(
             "_own", torch.stack(own, 1) if own else torch.zeros(self.num_items, 0), persistent=False
         )
-        # the dense [U, R, I] table, built on the first batch of DENSE_FROM users or more
-        # (training, full ranking); a model grown for one new user scores it sparsely
+        # the dense [U, R, I] table, built once the users scored add up to DENSE_FROM (the first
+        # training batch, or a served model's first requests); a model grown for a one-off
+        # fold-in of a new person scores sparsely and never pays for it
         self._dense = bool(items) and num_users * len(items) * self.num_items <= dense_limit
+        self._scored = 0
         self.register_buffer("_table", None, persistent=False)
 
     def _table_for(self, users: Tensor) -> Tensor | None:
-        """The dense table when it pays for ``users`` (built on first use), else ``None``."""
-        if self._table is None and self._dense and users.numel() >= DENSE_FROM:
+        """The dense table once it pays (built then), else ``None``."""
+        self._scored += users.numel()
+        if self._table is None and self._dense and self._scored >= DENSE_FROM:
             self._table = torch.stack(
                 [torch.sparse.mm(p, a.t()).to_dense() for a, p in zip(self._items, self._profiles)], 1
             )  # [U, R, I]

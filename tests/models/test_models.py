@@ -268,12 +268,12 @@ def test_no_kg_graph_has_no_overlap(tiny_snapshot):
 
 
 def test_overlap_table_and_sparse_rows_agree(tiny_graph):
-    """The dense [U, R, I] table (small graphs, built on the first batch of DENSE_FROM users)
-    and the per-call sparse rows (large graphs, small batches) give the same figures."""
+    """The dense [U, R, I] table (small graphs, built once DENSE_FROM users were scored) and the
+    per-call sparse rows (large graphs, a model's first few users) give the same figures."""
     table, rows = KnowledgeOverlap(tiny_graph), KnowledgeOverlap(tiny_graph, dense_limit=0)
     table(torch.zeros(3, dtype=torch.long))
-    assert table._table is None  # a small batch leaves it unbuilt
-    table(torch.zeros(DENSE_FROM, dtype=torch.long))
+    assert table._table is None  # a one-off fold-in leaves it unbuilt
+    table(torch.zeros(DENSE_FROM - 3, dtype=torch.long))
     rows(torch.zeros(DENSE_FROM, dtype=torch.long))
     assert table._table is not None and rows._table is None
     users, items = torch.tensor([3, 0, 1]), torch.tensor([5, 0, 2])
