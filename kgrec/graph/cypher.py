@@ -121,14 +121,12 @@ RETURN {kind_h} AS head_label, h.id AS head, type(r) AS relation,
        {kind_t} AS tail_label, t.id AS tail
 """
 
-# One row per user that exists, with all its interactions (none: an empty list).
-USER_INTERACTIONS = """
+USER_INTERACTIONS = """// one row per user that exists, with all its interactions (or [])
 UNWIND $ids AS id
 MATCH (u:{User} {{id: id}})
 OPTIONAL MATCH (u)-[r:INTERACTED]->(i:{Item})
-RETURN u.id AS user, collect(CASE WHEN r IS NULL THEN NULL ELSE [i.id, r.rating, r.weight,
-       r.timestamp, r.split, r.kind, r.source] END) AS interactions
-"""
+RETURN u.id AS user, [x IN collect([i.id, r.rating, r.weight, r.timestamp, r.split, r.kind,
+       r.source]) WHERE x[0] IS NOT NULL] AS interactions"""
 
 COUNT_NODES = "MATCH (n:{label}) RETURN count(n) AS n"
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from kgrec.errors import InvalidValueError, KgrecError
 from kgrec.graph.candidate_query import CandidateQuery, RequestCandidate
+from kgrec.graph.memory_candidates import request_candidates
 from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, NodeRef, Triple
 from kgrec.graph.schema import INTERACTED, NodeLabel
 from kgrec.graph.snapshot import Snapshot
@@ -382,42 +383,9 @@ class MemoryGraphStore(GraphStore):
         return raw
 
     def _request_candidates(self, query: CandidateQuery) -> list[RequestCandidate]:
-        """Expand from the wanted entities and liked items over the matching relations, then
-        keep the items that pass the constraints (checked over every KG relation)."""
         self._require(query.referenced_ids())
         kg = self._kg(None if query.relations is None else frozenset(query.relations))
-        empty: dict[NodeKey, list[_Edge]] = {}
-        entity_hops: dict[str, dict[str, int]] = defaultdict(dict)
-        for e in query.entities:
-            # x is an item or an entity: a user is an attribute's holder, not a KG hop
-            near = [x for x in kg.get((NodeLabel.ENTITY, e), empty) if x[0] is not NodeLabel.USER]
-            for hops, reached in ((1, near), (2, [i for x in near for i in kg.get(x, empty)])):
-                for i in reached:
-                    if i[0] is NodeLabel.ITEM:
-                        entity_hops[i[1]].setdefault(e, hops)
-        liked: dict[str, set[str]] = defaultdict(set)
-        for x_id in query.items:
-            x: NodeKey = (NodeLabel.ITEM, x_id)
-            for n in kg.get(x, empty):
-                for c in kg.get(n, empty) if n != x else ():
-                    if c[0] is NodeLabel.ITEM and c not in (n, x):
-                        liked[c[1]].add(x_id)
-        items, every = self._nodes[NodeLabel.ITEM], self._kg(None)
-        found = entity_hops.keys() | liked.keys() if query.matching else items.keys()
-        skip = {*query.items, *query.excluded_items}
-        required = [(NodeLabel.ENTITY, e) for e in query.required]
-        excluded = [(NodeLabel.ENTITY, e) for e in query.excluded_entities]
-        candidates = []
-        for i in found:
-            links = every.get((NodeLabel.ITEM, i), empty)
-            if (
-                i not in skip
-                and query.year_passes(items[i].properties.get("year"))
-                and all(e in links for e in required)
-                and not any(e in links for e in excluded)
-            ):
-                candidates.append(query.candidate(i, entity_hops.get(i, {}), liked.get(i, ())))
-        return candidates
+        return request_candidates(query, kg, self._kg(None), self._nodes[NodeLabel.ITEM])
 
     def _read_embeddings(
         self, label: NodeLabel, ids: list[str], property: str

@@ -22,7 +22,6 @@ cut); :meth:`save` is durable. A corrupt journal or manifest raises
 
 from __future__ import annotations
 
-import dataclasses
 import fcntl
 import itertools
 import json
@@ -37,10 +36,20 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from kgrec.errors import DataFormatError, KgrecError, shown
+from kgrec.graph.journal_entries import (
+    OPS,
+    encode,
+    chunks,
+    node_changes,
+    triple_key,
+    triple_row,
+    interaction_entry,
+    embedding_entry,
+    index_entry,
+)
 from kgrec.graph.memory import MemoryGraphStore
 from kgrec.graph.records import Interaction, NodeRecord, Triple
 from kgrec.graph.schema import NodeLabel, validate_embedding_property
-from kgrec.graph.store import DEFAULT_BATCH_SIZE
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +179,7 @@ class PersistentMemoryGraphStore(MemoryGraphStore):
             entry = json.loads(line)
         except ValueError as exc:
             raise DataFormatError(self.journal_file, f"corrupt journal line: {exc}", line_no) from None
-        if not isinstance(entry, dict) or entry.get("op") not in _OPS:
+        if not isinstance(entry, dict) or entry.get("op") not in OPS:
             raise DataFormatError(self.journal_file, f"unknown journal entry {shown(entry)}", line_no)
         return entry
 
@@ -233,7 +242,7 @@ class PersistentMemoryGraphStore(MemoryGraphStore):
     # -- writes: applied in memory and appended ---------------------------------------------------
     def _append(self, entry: dict[str, Any]) -> None:
         """Under the lock, after :meth:`_catch_up`: append one entry, as one ``write``."""
-        line = _encode(entry)
+        line = encode(entry)
         with open(self.journal_file, "r+b") as f:
             size = f.seek(0, os.SEEK_END)
             if size != self._position[1]:  # a writer died mid-line: drop its partial line
@@ -251,7 +260,7 @@ class PersistentMemoryGraphStore(MemoryGraphStore):
         with self._locked():
             self._catch_up()
             nodes = self._nodes[label]
-            changed = [r for r in batch if r.id not in nodes or _node_changes(nodes[r.id], r)]
+            changed = [r for r in batch if r.id not in nodes or node_changes(nodes[r.id], r)]
             if changed:
                 self._append(
                     {
@@ -267,15 +276,15 @@ class PersistentMemoryGraphStore(MemoryGraphStore):
             self._catch_up()
             changed = [r for r in batch if self._interactions.get((r.user, r.item)) != r]
             if changed:
-                self._append(_interaction_entry(changed))
+                self._append(interaction_entry(changed))
                 super()._write_interactions(changed)
 
     def _write_triples(self, batch: Sequence[Triple]) -> None:
         with self._locked():
             self._catch_up()
-            changed = [t for t in batch if _triple_key(t) not in self._triples]
+            changed = [t for t in batch if triple_key(t) not in self._triples]
             if changed:
-                self._append({"op": "triples", "rows": [_triple_row(t) for t in changed]})
+                self._append({"op": "triples", "rows": [triple_row(t) for t in changed]})
                 super()._write_triples(changed)
 
     def _write_embeddings(
@@ -290,7 +299,7 @@ class PersistentMemoryGraphStore(MemoryGraphStore):
                 if not np.array_equal(nodes[i].embeddings.get(property), np.asarray(v, dtype=np.float32))
             ]
             if changed:
-                self._append(_embedding_entry(label, property, changed))
+                self._append(embedding_entry(label, property, changed))
                 super()._write_embeddings(label, property, changed)
 
     def _create_vector_index(
@@ -299,7 +308,7 @@ class PersistentMemoryGraphStore(MemoryGraphStore):
         with self._locked():
             self._catch_up()
             if name not in self._vector_indexes:
-                self._append(_index_entry(name, (label, dimensions, similarity, property)))
+                self._append(index_entry(name, (label, dimensions, similarity, property)))
                 super()._create_vector_index(label, name, dimensions, similarity, property)
 
     def _drop_vector_index(self, name: str) -> None:
@@ -330,24 +339,24 @@ class PersistentMemoryGraphStore(MemoryGraphStore):
     def _state_entries(self) -> Iterator[dict[str, Any]]:
         """The store's state as journal entries, in replay order."""
         for label, nodes in self._nodes.items():
-            for chunk in _chunks(nodes.items()):
+            for chunk in chunks(nodes.items()):
                 yield {
                     "op": "nodes",
                     "label": label.value,
                     "rows": [[i, n.text, n.name, n.properties] for i, n in chunk],
                 }
-        for chunk in _chunks(self._interactions.values()):
-            yield _interaction_entry(chunk)
-        for chunk in _chunks(self._triples):
+        for chunk in chunks(self._interactions.values()):
+            yield interaction_entry(chunk)
+        for chunk in chunks(self._triples):
             yield {"op": "triples", "rows": [[hl.value, h, rel, tl.value, t] for hl, h, rel, tl, t in chunk]}
         for label, nodes in self._nodes.items():
             properties = sorted({p for n in nodes.values() for p in n.embeddings})
             for property in properties:
                 rows = ((i, n.embeddings[property]) for i, n in nodes.items() if property in n.embeddings)
-                for chunk in _chunks(rows):
-                    yield _embedding_entry(label, property, chunk)
+                for chunk in chunks(rows):
+                    yield embedding_entry(label, property, chunk)
         for name, index in self._vector_indexes.items():
-            yield _index_entry(name, index)
+            yield index_entry(name, index)
 
     def _write_journal(self, entries: Iterator[dict[str, Any]] | list) -> tuple[str, int]:
         """Write a new journal holding ``entries``, atomically; returns its generation and
@@ -357,7 +366,7 @@ class PersistentMemoryGraphStore(MemoryGraphStore):
         lines = 0
         with open(temporary, "wb") as f:
             for entry in itertools.chain([header], entries):
-                f.write(_encode(entry))
+                f.write(encode(entry))
                 lines += 1
             f.flush()
             os.fsync(f.fileno())
@@ -368,74 +377,3 @@ class PersistentMemoryGraphStore(MemoryGraphStore):
         finally:
             os.close(directory)
         return header["generation"], lines
-
-
-_OPS = frozenset(
-    {"nodes", "interactions", "triples", "embeddings", "vector_index", "drop_vector_index", "clear"}
-)
-
-
-def _encode(entry: dict[str, Any]) -> bytes:
-    return json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
-
-
-def _chunks(rows, size: int = DEFAULT_BATCH_SIZE) -> Iterator[list]:
-    rows = iter(rows)
-    while chunk := list(itertools.islice(rows, size)):
-        yield chunk
-
-
-def _node_changes(node, record: NodeRecord) -> bool:
-    """Whether upserting ``record`` changes the stored ``node`` (``None`` text or name keep
-    the stored one; properties are merged)."""
-    return (
-        (record.text is not None and record.text != node.text)
-        or (record.name is not None and record.name != node.name)
-        or any(node.properties.get(k, _ABSENT) != v for k, v in record.properties.items())
-    )
-
-
-_ABSENT = object()
-
-
-def _triple_key(t: Triple) -> tuple:
-    return (t.head_label, t.head, t.relation, t.tail_label, t.tail)
-
-
-def _triple_row(t: Triple) -> list:
-    return [t.head_label.value, t.head, t.relation, t.tail_label.value, t.tail]
-
-
-#: An interaction's fields, in the order of a journal row (written in each entry).
-INTERACTION_FIELDS = [f.name for f in dataclasses.fields(Interaction)]
-
-
-def _interaction_entry(rows: Sequence[Interaction]) -> dict[str, Any]:
-    return {
-        "op": "interactions",
-        "fields": INTERACTION_FIELDS,
-        "rows": [[getattr(r, name) for name in INTERACTION_FIELDS] for r in rows],
-    }
-
-
-def _embedding_entry(
-    label: NodeLabel, property: str, rows: Sequence[tuple[str, np.ndarray]]
-) -> dict[str, Any]:
-    return {
-        "op": "embeddings",
-        "label": label.value,
-        "property": property,
-        "rows": [[i, np.asarray(v, dtype=np.float32).tolist()] for i, v in rows],
-    }
-
-
-def _index_entry(name: str, index: tuple[NodeLabel, int, str, str]) -> dict[str, Any]:
-    label, dimensions, similarity, property = index
-    return {
-        "op": "vector_index",
-        "name": name,
-        "label": label.value,
-        "dimensions": dimensions,
-        "similarity": similarity,
-        "property": property,
-    }

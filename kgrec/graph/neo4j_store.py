@@ -35,6 +35,7 @@ from kgrec.graph.path_query import PATH_COLUMNS, PathQuery, paths_of_rows
 from kgrec.graph.store import GraphStats, GraphStore
 
 log = logging.getLogger(__name__)
+UNRECOGNIZED = neo4j.NotificationDisabledClassification.UNRECOGNIZED
 
 #: Rows deleted per transaction by :meth:`Neo4jGraphStore.clear`.
 CLEAR_BATCH = 10_000
@@ -103,18 +104,13 @@ class Neo4jGraphStore(GraphStore):
         :func:`neo4j.GraphDatabase.driver` as is. Wrong credentials raise
         :class:`~kgrec.errors.StoreUnavailableError` too.
         """
-        # kgrec reads optional properties (an interaction's kind, source) that a graph may not
-        # have yet: the server's "property key does not exist" notice is expected, not news
-        driver_config.setdefault(
-            "notifications_disabled_classifications", [neo4j.NotificationDisabledClassification.UNRECOGNIZED]
-        )
+        # optional properties (an interaction's kind, source) an older graph lacks: the
+        # server's "property key does not exist" notice is expected, not news
+        driver_config.setdefault("notifications_disabled_classifications", [UNRECOGNIZED])
         driver = neo4j.GraphDatabase.driver(
-            uri,
-            auth=auth,
-            connection_timeout=connection_timeout,
+            uri, auth=auth, connection_timeout=connection_timeout,
             connection_acquisition_timeout=connection_acquisition_timeout,
-            max_transaction_retry_time=max_transaction_retry_time,
-            **driver_config,
+            max_transaction_retry_time=max_transaction_retry_time, **driver_config,
         )
         try:
             with reaching(uri):
@@ -231,8 +227,7 @@ class Neo4jGraphStore(GraphStore):
                 "weight": r.weight,
                 "timestamp": r.timestamp,
                 "split": r.split,
-                "kind": r.kind,
-                "source": r.source,
+                "kind": r.kind, "source": r.source,
             }
             for r in batch
         ]
