@@ -57,6 +57,12 @@ def neo4j_server(state: str = "/tmp/kgrec-neo4j-bench") -> Iterator[str]:
         subprocess.run(["bash", script, "stop"], check=True, env=env)
 
 
+def status_mb(field: str) -> float:
+    """A memory line of ``/proc/self/status`` (``VmRSS``, ``VmHWM``: the peak) in MiB."""
+    lines = Path("/proc/self/status").read_text().splitlines()
+    return int(next(ln for ln in lines if ln.startswith(f"{field}:")).split()[1]) / 1024
+
+
 def write_result(name: str, payload: dict) -> Path:
     """Write ``benchmarks/results/<name>.json``."""
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,10 @@ The config (see ``examples/train.toml``) has up to three tables, each key checke
 the text encoder of the node features (``"default"``: the packaged all-MiniLM-L6-v2, a Hugging
 Face model name or a folder). Missing keys keep their defaults: for [train], kgrec's chosen
 training (:data:`~kgrec.train.KGREC_TRAINING`) over ``TrainConfig``'s.
+
+Under ``torchrun`` the command trains data-parallel (see :mod:`kgrec.train.distributed`): rank 0
+writes the store's feedback and the text cache before the other ranks read them, and alone
+reports and saves the checkpoint.
 """
 
 from __future__ import annotations
@@ -85,7 +89,9 @@ def _check_type(path: Path, key: str, value: object, default: object) -> None:
 EXAMPLES = (
     "Examples: kgrec train --config examples/train.toml --out runs/ml100k --graph stores/ml100k  |  "
     "kgrec train --config examples/train.toml --out runs/ml100k --graph stores/ml100k --resume "
-    "(continue from runs/ml100k on the store's current interactions)"
+    "(continue from runs/ml100k on the store's current interactions)  |  "
+    "torchrun --standalone --nproc_per_node 2 -m kgrec.cli train --config examples/train.toml "
+    "--out runs/ml100k --graph stores/ml100k (data-parallel on 2 processes or GPUs)"
 )
 
 
@@ -148,24 +154,34 @@ def _train(
     from kgrec.text import EmbeddingCache, TextEncoder, node_text_vectors
     from kgrec.train import Trainer, seed_everything
     from kgrec.train import resume as resuming
+    from kgrec.models.base import resolve_device
+    from kgrec.train.distributed import main_first, process_group
 
-    snapshot = graph_store.snapshot()
-    learned = resuming.learn_feedback(graph_store, snapshot) if learn_feedback else 0
-    if learned:
-        typer.echo(f"{learned} positive feedback events became train interactions")
-        snapshot = graph_store.snapshot()
-    encoder = TextEncoder(None if settings.text_model == "default" else settings.text_model)
-    text = node_text_vectors(snapshot, EmbeddingCache(encoder, cache_dir))
-    seed_everything(settings.train.seed)
-    graph = training_graph(snapshot, text)
-    if resume:
-        model, report = resuming.resumed_model(out, graph, snapshot, settings.model)
-        typer.echo(
-            f"Resumed from {out}: {len(report.loaded)} parameters carried over, new rows {report.new_rows}"
-        )
-    else:
-        model = KGRecModel(graph, **settings.model)
-    result = Trainer(model, snapshot, settings.train).fit(out)
+    with process_group(resolve_device(settings.train.device)) as topology:
+        # Under torchrun, rank 0 writes the store's feedback and the text cache, then the
+        # others read them; only rank 0 reports and saves.
+        with main_first(topology):
+            graph_store.sync()
+            snapshot = graph_store.snapshot()
+            learned = resuming.learn_feedback(graph_store, snapshot) if learn_feedback and topology.main else 0
+            if learned:
+                typer.echo(f"{learned} positive feedback events became train interactions")
+                snapshot = graph_store.snapshot()
+            encoder = TextEncoder(None if settings.text_model == "default" else settings.text_model)
+            text = node_text_vectors(snapshot, EmbeddingCache(encoder, cache_dir))
+        seed_everything(settings.train.seed)
+        graph = training_graph(snapshot, text)
+        if resume:
+            model, report = resuming.resumed_model(out, graph, snapshot, settings.model)
+            if topology.main:
+                typer.echo(
+                    f"Resumed from {out}: {len(report.loaded)} parameters carried over, new rows {report.new_rows}"
+                )
+        else:
+            model = KGRecModel(graph, **settings.model)
+        result = Trainer(model, snapshot, settings.train).fit(out)
+    if not topology.main:
+        return
     typer.echo(
         f"Trained {type(model).__name__}: best epoch {result.best_epoch}, valid "
         f"{settings.train.monitor} {result.best_valid.get(settings.train.monitor, float('nan')):.4f}, "

@@ -106,20 +106,19 @@ MATCH (n:{label} {{id: id}})
 RETURN n.id AS id, n.text AS text, n.name AS name, properties(n) AS properties
 """
 
-SNAPSHOT_NODES = "MATCH (n:{label}) RETURN n.id AS id, n.text AS text, n.name AS name"
-
-SNAPSHOT_INTERACTIONS = """
-MATCH (u:{User})-[r:INTERACTED]->(i:{Item})
-RETURN u.id AS user, i.id AS item, r.rating AS rating, r.weight AS weight,
-       r.timestamp AS timestamp, r.split AS split
-"""
-
-# Knowledge-graph triples between items and entities, and user attributes (user -> entity).
-SNAPSHOT_TRIPLES = """
-MATCH (h:{any})-[r:!INTERACTED]->(t:{Item}|{Entity})
-RETURN {kind_h} AS head_label, h.id AS head, type(r) AS relation,
-       {kind_t} AS tail_label, t.id AS tail
-"""
+# snapshot(): a keyset page of a label's nodes in id order (the id constraint's index serves
+# it), in one row: the page's size, last id and rows, [id, text, name] per node...
+_PAGE = """MATCH (n:{label}) WHERE n.id > $after WITH n ORDER BY n.id LIMIT $page
+WITH collect(n) AS page RETURN size(page) AS size, page[-1].id AS last, """
+SNAPSHOT_NODES = _PAGE + "[n IN page | [n.id, n.text, n.name]] AS rows"
+# ...or the users' [user, item, rating, weight, timestamp, split] per interaction, or the nodes'
+# [head, relation, tail label, tail] per KG triple or user attribute.
+SNAPSHOT_INTERACTIONS = _PAGE + """COLLECT {{ UNWIND page AS n
+  MATCH (n)-[r:INTERACTED]->(i:{Item})
+  RETURN [n.id, i.id, r.rating, r.weight, r.timestamp, r.split] }} AS rows"""
+SNAPSHOT_TRIPLES = _PAGE + """COLLECT {{ UNWIND page AS n
+  MATCH (n)-[r:!INTERACTED]->(t:{Item}|{Entity})
+  RETURN [n.id, type(r), {kind_t}, t.id] }} AS rows"""
 
 USER_INTERACTIONS = """// one row per user that exists, with all its interactions (or [])
 UNWIND $ids AS id

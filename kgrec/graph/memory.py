@@ -1,51 +1,50 @@
 """The embedded default store: the whole graph in process memory, no server.
 
-Nodes live in per-label dicts, edges in an adjacency list keyed by node, so neighbour and path
-queries touch only the nodes they visit. It answers every query exactly as
+Nodes live in per-label dicts, edges in adjacency lists keyed by node
+(:mod:`~kgrec.graph.memory_edges`), interactions per user
+(:mod:`~kgrec.graph.memory_interactions`), so neighbour and path queries touch only the nodes
+they visit. Each node's id string and key tuple exist once: interactions, triples and edges
+share them, whatever strings the written records carried. It answers every query exactly as
 :class:`~kgrec.graph.neo4j_store.Neo4jGraphStore` does on the same data (tests check that).
 """
 
 from __future__ import annotations
 
+import sys
 import threading
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, NamedTuple, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
 from kgrec.errors import InvalidValueError, KgrecError
 from kgrec.graph.candidate_query import CandidateQuery, RequestCandidate
 from kgrec.graph.memory_candidates import request_candidates
+from kgrec.graph.memory_edges import EdgeLists, EdgeView, Link, NodeKey
+from kgrec.graph.memory_interactions import InteractionsByUser
 from kgrec.graph.records import GraphPath, Interaction, Neighbour, NodeRecord, NodeRef, Triple
-from kgrec.graph.schema import INTERACTED, NodeLabel
+from kgrec.graph.schema import INTERACTED, SPLITS, NodeLabel
 from kgrec.graph.snapshot import Snapshot
 from kgrec.graph.path_query import PathQuery
 from kgrec.graph.store import GraphStats, GraphStore
 
-NodeKey = tuple[NodeLabel, str]
+#: One str object per split name, shared by every stored interaction.
+_SPLIT = {split: split for split in SPLITS}
 
 
 @dataclass(slots=True)
 class _Node:
+    key: NodeKey  # the canonical (label, id): its id is the node dict's key
     text: str | None = None
     name: str | None = None
     properties: dict = field(default_factory=dict)
     embeddings: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-class _Edge(NamedTuple):
-    relation: str
-    outgoing: bool
-    other: NodeKey
-
-
-_Adjacency = dict[NodeKey, dict[NodeKey, list[_Edge]]]
-
-
-#: A path not built yet: its nodes, its edges and its ``support`` (see :class:`GraphPath`).
-_RawPath = tuple[tuple[NodeKey, ...], tuple[_Edge, ...], int | None]
+#: A path not built yet: its nodes, its links and its ``support`` (see :class:`GraphPath`).
+_RawPath = tuple[tuple[NodeKey, ...], tuple[Link, ...], int | None]
 
 
 def _raw_path_key(path: _RawPath) -> tuple:
@@ -54,8 +53,8 @@ def _raw_path_key(path: _RawPath) -> tuple:
     return (len(edges), nodes, tuple((e.relation, e.outgoing) for e in edges))
 
 
-def _same(holders: dict[NodeKey, list[_Edge]], b: NodeKey, first: _Edge) -> list[_Edge]:
-    """The edges by which user ``b`` holds an attribute through ``first``'s relation."""
+def _same(holders: dict[NodeKey, tuple[Link, ...]], b: NodeKey, first: Link) -> list[Link]:
+    """The links by which user ``b`` holds an attribute through ``first``'s relation."""
     return [e for e in holders.get(b, ()) if e.relation == first.relation]
 
 
@@ -76,12 +75,12 @@ class MemoryGraphStore(GraphStore):
 
     def __init__(self) -> None:
         self._nodes: dict[NodeLabel, dict[str, _Node]] = {label: {} for label in NodeLabel}
-        self._interactions: dict[tuple[str, str], Interaction] = {}
+        self._interactions = InteractionsByUser()
         self._triples: set[tuple[NodeLabel, str, str, NodeLabel, str]] = set()
-        self._adjacency: dict[NodeKey, list[_Edge]] = defaultdict(list)
+        self._edges = EdgeLists()
         # Adjacency of some edges only (a split set's interactions, some KG relations) by
         # neighbour, for path queries; cleared on writes.
-        self._views: dict[tuple, _Adjacency] = {}
+        self._views: dict[tuple, EdgeView] = {}
         self._vector_indexes: dict[str, tuple[NodeLabel, int, str, str]] = {}
         self._refs: dict[NodeKey, NodeRef] = {}  # query results' node refs; cleared on node writes
         self._lock = threading.Lock()
@@ -97,7 +96,9 @@ class MemoryGraphStore(GraphStore):
             self._refs.clear()
             nodes = self._nodes[label]
             for rec in batch:
-                node = nodes.setdefault(rec.id, _Node())
+                node = nodes.get(rec.id)
+                if node is None:
+                    node = nodes[rec.id] = _Node((label, rec.id))
                 node.text = rec.text if rec.text is not None else node.text
                 node.name = rec.name if rec.name is not None else node.name
                 node.properties.update(rec.properties)
@@ -105,24 +106,30 @@ class MemoryGraphStore(GraphStore):
     def _write_interactions(self, batch: Sequence[Interaction]) -> None:
         with self._lock:
             self._views.clear()
+            users, items = self._nodes[NodeLabel.USER], self._nodes[NodeLabel.ITEM]
+            new = []
             for rec in batch:
-                if (rec.user, rec.item) not in self._interactions:
-                    self._link((NodeLabel.USER, rec.user), INTERACTED, (NodeLabel.ITEM, rec.item))
-                self._interactions[(rec.user, rec.item)] = rec
+                user, item, split = users[rec.user].key, items[rec.item].key, _SPLIT[rec.split]
+                if rec.user is not user[1] or rec.item is not item[1] or rec.split is not split:
+                    rec = Interaction(  # the same record, on the store's shared strings
+                        user[1], item[1], rec.rating, rec.weight, rec.timestamp, split, rec.kind, rec.source
+                    )
+                if self._interactions.put(rec):
+                    new.append((user, INTERACTED, item))
+            self._edges.add(new)
 
     def _write_triples(self, batch: Sequence[Triple]) -> None:
         with self._lock:
             self._views.clear()
+            new = []
             for t in batch:
-                key = (t.head_label, t.head, t.relation, t.tail_label, t.tail)
+                head, tail = self._nodes[t.head_label][t.head].key, self._nodes[t.tail_label][t.tail].key
+                relation = sys.intern(t.relation)
+                key = (head[0], head[1], relation, tail[0], tail[1])
                 if key not in self._triples:
                     self._triples.add(key)
-                    self._link((t.head_label, t.head), t.relation, (t.tail_label, t.tail))
-
-    def _link(self, head: NodeKey, relation: str, tail: NodeKey) -> None:
-        self._adjacency[head].append(_Edge(relation, True, tail))
-        if tail != head:  # a self-loop is one neighbour, as in Neo4j
-            self._adjacency[tail].append(_Edge(relation, False, head))
+                    new.append((head, relation, tail))
+            self._edges.add(new)
 
     def _write_embeddings(
         self, label: NodeLabel, property: str, batch: Sequence[tuple[str, np.ndarray]]
@@ -200,8 +207,9 @@ class MemoryGraphStore(GraphStore):
         self,
     ) -> tuple[dict[NodeLabel, list[NodeRecord]], list[Interaction], list[Triple]]:
         """Everything stored as the records that write it again: nodes per label (text, name,
-        properties; embeddings are not records) and interactions in insertion order, triples in
-        no order. Used to export a loaded graph (:mod:`kgrec.graph.bulk_import`)."""
+        properties; embeddings are not records), interactions user by user (users in the order
+        of their first interaction, a user's in insertion order), triples in no order. Used to
+        export a loaded graph (:mod:`kgrec.graph.bulk_import`)."""
         with self._lock:
             nodes = {
                 label: [NodeRecord(i, n.text, n.name, dict(n.properties)) for i, n in group.items()]
@@ -222,65 +230,51 @@ class MemoryGraphStore(GraphStore):
 
     def _neighbours(self, label: NodeLabel, node_id: str, relation: str | None) -> list[Neighbour]:
         return [
-            Neighbour(e.relation, e.outgoing, self._ref(e.other))
-            for e in self._adjacency.get((label, node_id), ())
-            if relation is None or e.relation == relation
+            Neighbour(link.relation, link.outgoing, self._ref(other))
+            for link, other in self._edges.edges((label, node_id))
+            if relation is None or link.relation == relation
         ]
 
     def _user_interactions(self, user_ids: list[str]) -> dict[str, list[Interaction]]:
         users = self._nodes[NodeLabel.USER]
-        return {
-            u: [
-                self._interactions[(u, e.other[1])]
-                for e in self._adjacency.get((NodeLabel.USER, u), ())
-                if e.relation == INTERACTED and e.outgoing
-            ]
-            for u in user_ids
-            if u in users
-        }
+        return {u: list(self._interactions.of_user(u).values()) for u in user_ids if u in users}
 
-    def _played(self, splits: frozenset[str]) -> _Adjacency:
-        """``{node: {neighbour: edges}}`` over the interactions of ``splits``."""
-        return self._view(
-            ("played", splits),
-            lambda key, e: e.relation == INTERACTED and self._split(key, e) in splits,
-        )
+    def _played(self, splits: frozenset[str]) -> EdgeView:
+        """``{node: {neighbour: links}}`` over the interactions of ``splits``."""
 
-    def _kg(self, relations: frozenset[str] | None) -> _Adjacency:
-        """``{node: {neighbour: edges}}`` over the knowledge-graph edges (between items and
+        def build() -> EdgeView:
+            users, items = self._nodes[NodeLabel.USER], self._nodes[NodeLabel.ITEM]
+            pairs = self._interactions.pairs(splits)
+            return self._edges.pairs_view(INTERACTED, ((users[u].key, items[i].key) for u, i in pairs))
+
+        return self._view(("played", splits), build)
+
+    def _kg(self, relations: frozenset[str] | None) -> EdgeView:
+        """``{node: {neighbour: links}}`` over the knowledge-graph edges (between items and
         entities) of ``relations`` (``None``: all); interactions and user attributes are the
         edges with a user end."""
 
-        def keep(key: NodeKey, e: _Edge) -> bool:
-            return NodeLabel.USER not in (key[0], e.other[0]) and (
-                relations is None or e.relation in relations
-            )
+        def build() -> EdgeView:
+            wanted = self._edges.relations - {INTERACTED} if relations is None else relations
+            return self._edges.view(wanted, lambda a, b: NodeLabel.USER not in (a[0], b[0]))
 
-        return self._view(("kg", relations), keep)
+        return self._view(("kg", relations), build)
 
-    def _user_attributes(self, relations: frozenset[str]) -> _Adjacency:
-        """``{node: {neighbour: edges}}`` over the user attribute edges (user -> entity) of
+    def _user_attributes(self, relations: frozenset[str]) -> EdgeView:
+        """``{node: {neighbour: links}}`` over the user attribute edges (user -> entity) of
         ``relations``."""
         return self._view(
             ("attributes", relations),
-            lambda key, e: e.relation in relations and NodeLabel.USER in (key[0], e.other[0]),
+            lambda: self._edges.view(relations, lambda a, b: NodeLabel.USER in (a[0], b[0])),
         )
 
-    def _view(self, name: tuple, keep: Callable[[NodeKey, _Edge], bool]) -> _Adjacency:
-        """The adjacency of the edges ``keep`` accepts; built once, cached until the next write."""
+    def _view(self, name: tuple, build: Callable[[], EdgeView]) -> EdgeView:
+        """The view ``name``, made by ``build`` once and cached until the next write."""
         with self._lock:
             view = self._views.get(name)
             if view is None:
-                view = self._views[name] = {}
-                for key, edges in self._adjacency.items():
-                    for e in edges:
-                        if keep(key, e):
-                            view.setdefault(key, {}).setdefault(e.other, []).append(e)
+                view = self._views[name] = build()
             return view
-
-    def _split(self, key: NodeKey, edge: _Edge) -> str:
-        user, item = (key, edge.other) if edge.outgoing else (edge.other, key)
-        return self._interactions[(user[1], item[1])].split
 
     def _paths(self, query: PathQuery) -> dict[str, list[GraphPath]]:
         """Meet in the middle: a path ``u - a - b - t`` exists for every ``b`` adjacent to both
@@ -291,7 +285,7 @@ class MemoryGraphStore(GraphStore):
         self._require(query.required())
         played = self._played(frozenset(query.splits))
         kg = self._kg(None if query.relations is None else frozenset(query.relations))
-        empty: dict[NodeKey, list[_Edge]] = {}
+        empty: dict[NodeKey, tuple[Link, ...]] = {}
         user: NodeKey = (NodeLabel.USER, query.user)
         first = played.get(user, empty)
         peers = None if query.peers is None else [(NodeLabel.USER, p) for p in query.peers]
@@ -351,8 +345,8 @@ class MemoryGraphStore(GraphStore):
         self,
         user: NodeKey,
         t: NodeKey,
-        attributes: _Adjacency,
-        played: _Adjacency,
+        attributes: EdgeView,
+        played: EdgeView,
         peers: list[NodeKey] | None,
     ) -> list[_RawPath]:
         """The raw paths ``user -[r]-> a <-[r]- b -> t`` over ``attributes`` (user attribute
@@ -362,7 +356,7 @@ class MemoryGraphStore(GraphStore):
         played_t = played.get(t, {})
         raw = []
         for a, firsts in attributes.get(user, {}).items():
-            holders = attributes[a]  # {b: edges b -[r]-> a}
+            holders = attributes[a]  # {b: links b -[r]-> a}
             for e1 in firsts:
                 co_holders = {
                     b

@@ -5,23 +5,21 @@ the same semantics as the one Cypher query of :mod:`kgrec.graph.candidate_cypher
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from kgrec.graph.candidate_query import CandidateQuery, RequestCandidate
+from kgrec.graph.memory_edges import EdgeView, NodeKey
 from kgrec.graph.schema import NodeLabel
-
-NodeKey = tuple[NodeLabel, str]
-Adjacency = Mapping[NodeKey, Sequence[Any]]  # node -> neighbours (edges unpack to NodeKeys)
 
 
 def request_candidates(
-    query: CandidateQuery, kg: Adjacency, every: Adjacency, items: Mapping[str, Any]
+    query: CandidateQuery, kg: EdgeView, every: EdgeView, items: Mapping[str, Any]
 ) -> list[RequestCandidate]:
     """Expand from the wanted entities and liked items over ``kg`` (the query's relations),
     then keep the ``items`` (id -> stored node) that pass the constraints, checked over
-    ``every`` KG relation."""
-    empty: dict[NodeKey, list] = {}
+    ``every`` KG relation (both views ``{node: {neighbour: links}}``)."""
+    empty: dict[NodeKey, tuple] = {}
     entity_hops: dict[str, dict[str, int]] = defaultdict(dict)
     for e in query.entities:
         # x is an item or an entity: a user is an attribute's holder, not a KG hop

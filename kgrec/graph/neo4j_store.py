@@ -10,6 +10,7 @@ node without them, so kgrec can share a database with other data.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from typing import Any, Mapping, Sequence
@@ -30,6 +31,7 @@ from kgrec.graph.schema import (
     schema_statements,
 )
 from kgrec.graph.neo4j_server import check_server_version, reaching
+from kgrec.graph.neo4j_snapshot import SNAPSHOT_PAGE, export_snapshot
 from kgrec.graph.snapshot import Snapshot
 from kgrec.graph.path_query import PATH_COLUMNS, PathQuery, paths_of_rows
 from kgrec.graph.store import GraphStats, GraphStore
@@ -286,29 +288,11 @@ class Neo4jGraphStore(GraphStore):
             ) from exc
 
     # -- reads ----------------------------------------------------------------------------------
-    def snapshot(self) -> Snapshot:
-        nodes = {
-            label.key: [
-                (r["id"], r["text"], r["name"])
-                for r in self._query(self._render(cypher.SNAPSHOT_NODES, label=label), read=True)
-            ]
-            for label in NodeLabel
-        }
-        interactions = [
-            (r["user"], r["item"], r["rating"], r["weight"], r["timestamp"], r["split"])
-            for r in self._query(self._render(cypher.SNAPSHOT_INTERACTIONS), read=True)
-        ]
-        triples = [
-            (
-                NodeLabel.parse(r["head_label"]).key,
-                r["head"],
-                r["relation"],
-                NodeLabel.parse(r["tail_label"]).key,
-                r["tail"],
-            )
-            for r in self._query(self._render(cypher.SNAPSHOT_TRIPLES), read=True)
-        ]
-        return Snapshot.build(nodes, interactions, triples)
+    def snapshot(self, page_size: int = SNAPSHOT_PAGE) -> Snapshot:
+        """The whole graph as a :class:`Snapshot`, read in keyset pages of ``page_size`` nodes,
+        each its own read transaction (see :mod:`kgrec.graph.neo4j_snapshot`)."""
+        read = functools.partial(self._query, read=True)
+        return export_snapshot(read, self.namespace, page_size, self.progress_threshold)
 
     def stats(self) -> GraphStats:
         nodes = {

@@ -11,8 +11,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, NamedTuple, Sequence
 
+import numpy as np
 import torch
 
 from kgrec.errors import UnknownIdError
@@ -223,39 +224,127 @@ class Snapshot:
         interactions: list[tuple[str, str, float | None, float, int | None, str]],
         triples: list[tuple[str, str, str, str, str]],
     ) -> "Snapshot":
-        """Assemble a snapshot from plain rows, in any order.
+        """Assemble a snapshot from plain rows, in any order (a :class:`SnapshotBuilder` fed
+        with their columns).
 
         ``nodes[t]`` holds ``(id, text, name)``; ``interactions`` ``(user, item, rating, weight,
         timestamp, split)``; ``triples`` ``(head_type, head, relation, tail_type, tail)``.
-        Stores call this so that ordering and tensor layout live in one place.
         """
-        node_ids, node_text, node_name = {}, {}, {}
-        for t in NODE_TYPES:
-            rows = sorted(nodes.get(t, []), key=lambda r: id_order(r[0]))
-            node_ids[t] = [r[0] for r in rows]
-            node_text[t] = [r[1] for r in rows]
-            node_name[t] = [r[2] for r in rows]
-        index = {t: {nid: k for k, nid in enumerate(ids)} for t, ids in node_ids.items()}
-
-        rows = sorted(
-            (index["user"][u], index["item"][i], r, w, ts, s) for u, i, r, w, ts, s in interactions
+        builder = SnapshotBuilder(
+            {t: NodeColumns(*zip(*rows)) for t, rows in nodes.items()}  # no rows: empty columns
         )
-        table = InteractionTable(
-            user=torch.tensor([r[0] for r in rows], dtype=torch.long),
-            item=torch.tensor([r[1] for r in rows], dtype=torch.long),
-            rating=torch.tensor(
-                [float("nan") if r[2] is None else r[2] for r in rows], dtype=torch.float32
-            ),
-            weight=torch.tensor([r[3] for r in rows], dtype=torch.float32),
-            timestamp=torch.tensor([-1 if r[4] is None else r[4] for r in rows], dtype=torch.long),
-            split=torch.tensor([SPLITS.index(r[5]) for r in rows], dtype=torch.uint8),
-        )
-
-        grouped: dict[EdgeType, list[tuple[int, int]]] = {}
+        if interactions:
+            builder.add_interactions(*zip(*interactions))
+        grouped: dict[EdgeType, tuple[list[str], list[str]]] = {}
         for ht, h, rel, tt, t in triples:
-            grouped.setdefault((ht, rel, tt), []).append((index[ht][h], index[tt][t]))
-        edge_index = {
-            key: torch.tensor(sorted(pairs), dtype=torch.long).t().contiguous()
-            for key, pairs in sorted(grouped.items())
-        }
-        return cls(node_ids, node_text, node_name, table, edge_index)
+            heads, tails = grouped.setdefault((ht, rel, tt), ([], []))
+            heads.append(h)
+            tails.append(t)
+        for edge_type, (heads, tails) in grouped.items():
+            builder.add_triples(edge_type, heads, tails)
+        return builder.snapshot()
+
+
+class NodeColumns(NamedTuple):
+    """One node type's nodes as aligned columns, in any order (none by default)."""
+
+    ids: Sequence[str] = ()
+    text: Sequence[str | None] = ()
+    name: Sequence[str | None] = ()
+
+
+#: dtypes of the :class:`InteractionTable` columns, in field order.
+_INTERACTION_DTYPES = (np.int64, np.int64, np.float32, np.float32, np.int64, np.uint8)
+_SPLIT_CODES = {split: code for code, split in enumerate(SPLITS)}
+
+
+def _pair_order(first: np.ndarray, second: np.ndarray, second_size: int) -> np.ndarray:
+    """The stable permutation that sorts rows by ``(first, second)``, ``0 <= second <
+    second_size``: rows of an equal pair keep their order."""
+    return np.argsort(first * second_size + second, kind="stable")
+
+
+class SnapshotBuilder:
+    """Assembles a :class:`Snapshot` from columns added in parts (e.g. pages of a query), in
+    any order. Both stores build through it, so ordering and tensor layout live in one place.
+
+    The nodes come first: they fix every id's row (:func:`id_order`). Each
+    :meth:`add_interactions` / :meth:`add_triples` maps its ids to rows at once, so the builder
+    keeps NumPy columns only (33 bytes per interaction, 16 per triple), never the rows' ids.
+    :meth:`snapshot` sorts the interactions by (user, item) and each relation's edges by
+    (head, tail), stably: rows of a repeated pair keep the order they were added in.
+    """
+
+    def __init__(self, nodes: Mapping[str, NodeColumns]) -> None:
+        self.node_ids: dict[str, list[str]] = {}
+        self.node_text: dict[str, list[str | None]] = {}
+        self.node_name: dict[str, list[str | None]] = {}
+        for t in NODE_TYPES:
+            ids, text, name = nodes.get(t, NodeColumns())
+            order = sorted(range(len(ids)), key=lambda k: id_order(ids[k]))
+            self.node_ids[t] = [ids[k] for k in order]
+            self.node_text[t] = [text[k] for k in order]
+            self.node_name[t] = [name[k] for k in order]
+        self._index = {t: {nid: k for k, nid in enumerate(ids)} for t, ids in self.node_ids.items()}
+        self._interactions: list[list[np.ndarray]] = [[] for _ in _INTERACTION_DTYPES]
+        self._triples: dict[EdgeType, list[tuple[np.ndarray, np.ndarray]]] = {}
+
+    def _rows(self, node_type: str, ids: Sequence[str]) -> np.ndarray:
+        """``[len(ids)]`` int64 rows of ``ids``; raises :class:`UnknownIdError` on a miss."""
+        index = self._index[node_type]
+        try:
+            return np.fromiter(map(index.__getitem__, ids), dtype=np.int64, count=len(ids))
+        except KeyError:
+            raise UnknownIdError(node_type, [i for i in ids if i not in index]) from None
+
+    def add_interactions(
+        self,
+        user: Sequence[str],
+        item: Sequence[str],
+        rating: Sequence[float | None],
+        weight: Sequence[float],
+        timestamp: Sequence[int | None],
+        split: Sequence[str],
+    ) -> None:
+        """Add interactions, one per position of the aligned columns (``None``: no rating /
+        no timestamp)."""
+        n = len(user)
+        nan = float("nan")
+        columns = (
+            self._rows("user", user),
+            self._rows("item", item),
+            np.fromiter((nan if r is None else r for r in rating), np.float32, count=n),
+            np.fromiter(weight, np.float32, count=n),
+            np.fromiter((-1 if t is None else t for t in timestamp), np.int64, count=n),
+            np.fromiter(map(_SPLIT_CODES.__getitem__, split), np.uint8, count=n),
+        )
+        for parts, column in zip(self._interactions, columns):
+            parts.append(column)
+
+    def add_triples(self, edge_type: EdgeType, heads: Sequence[str], tails: Sequence[str]) -> None:
+        """Add edges ``heads[k] -> tails[k]`` of ``edge_type`` ``(head type, relation, tail
+        type)``."""
+        head_type, _, tail_type = edge_type
+        edges = (self._rows(head_type, heads), self._rows(tail_type, tails))
+        self._triples.setdefault(edge_type, []).append(edges)
+
+    def snapshot(self) -> Snapshot:
+        """The snapshot of everything added; the builder's parts are released (call once)."""
+        table = self._interaction_table()
+        edge_index = {edge_type: self._edge_index(edge_type) for edge_type in sorted(self._triples)}
+        return Snapshot(self.node_ids, self.node_text, self.node_name, table, edge_index)
+
+    def _interaction_table(self) -> InteractionTable:
+        columns = []
+        for parts, dtype in zip(self._interactions, _INTERACTION_DTYPES):
+            columns.append(np.concatenate(parts or [np.empty(0, dtype)]))
+            parts.clear()  # one column's parts and its copy at a time
+        order = _pair_order(columns[0], columns[1], len(self.node_ids["item"]))
+        for k in range(len(columns)):
+            columns[k] = columns[k][order]
+        return InteractionTable(*map(torch.from_numpy, columns))
+
+    def _edge_index(self, edge_type: EdgeType) -> torch.Tensor:
+        heads, tails = (np.concatenate(column) for column in zip(*self._triples.pop(edge_type)))
+        order = _pair_order(heads, tails, len(self.node_ids[edge_type[2]]))
+        return torch.from_numpy(np.stack([heads[order], tails[order]]))

@@ -176,7 +176,7 @@ class DotProductRanker(RankingModel, ABC):
 
     def score_pairs(self, encoded: tuple[Tensor, Tensor], users: Tensor, items: Tensor) -> Tensor:
         user, item = encoded
-        return (user[users] * item[items]).sum(-1)
+        return (user.index_select(0, users) * item.index_select(0, items)).sum(-1)
 
     @torch.no_grad()
     def node_embeddings(self) -> dict[str, Tensor]:

@@ -59,7 +59,7 @@ class KnowledgeOverlap(torch.nn.Module):
         self.relations: list[str] = sorted(links)
         items, profiles, own = [], [], []
         for relation in self.relations:
-            index = torch.cat(links[relation], 1).unique(dim=1)  # [2, L] item, entity
+            index = torch.cat(links[relation], 1).unique(dim=1)  # [2, L] item, entity (sorted)
             degree = torch.bincount(index[1], minlength=num_entities).float()
             weight = torch.log((self.num_items + 1) / (degree[index[1]] + 1))
             norm = torch.zeros(self.num_items).index_add_(0, index[0], weight.pow(2)).sqrt()
@@ -67,8 +67,16 @@ class KnowledgeOverlap(torch.nn.Module):
             items.append(a)
             profiles.append(torch.sparse.mm(mean, a).coalesce())  # [U, E]
             own.append(torch.zeros(self.num_items).index_fill_(0, index[0].unique(), 1.0))
+        self.num_entities = num_entities
         self._items = items
         self._profiles = profiles
+        # the profiles' entries by key user * E + entity (sorted: coalesced), and each user's
+        # range of them; each item's links as CSR rows
+        self._profile_keys = [p.indices()[0] * num_entities + p.indices()[1] for p in profiles]
+        self._profile_ptr = [torch.searchsorted(k, torch.arange(num_users + 1) * num_entities)
+                             for k in self._profile_keys]
+        self._item_ptr = [torch.searchsorted(a.indices()[0], torch.arange(self.num_items + 1))
+                          for a in items]
         self.register_buffer(
             "_own", torch.stack(own, 1) if own else torch.zeros(self.num_items, 0), persistent=False
         )
@@ -78,7 +86,6 @@ class KnowledgeOverlap(torch.nn.Module):
         self._dense = bool(items) and num_users * len(items) * self.num_items <= dense_limit
         self._scored = 0
         self.register_buffer("_table", None, persistent=False)
-
     def _table_for(self, users: Tensor) -> Tensor | None:
         """The dense table once it pays (built then), else ``None``."""
         self._scored += users.numel()
@@ -105,10 +112,41 @@ class KnowledgeOverlap(torch.nn.Module):
     def num_relations(self) -> int:
         return len(self.relations)
 
-    def _apply(self, fn, recurse=True):  # the sparse matrices follow the module's device
-        self._items = [fn(a) for a in self._items]
-        self._profiles = [fn(p) for p in self._profiles]
+    def _apply(self, fn, recurse=True):  # the sparse matrices and their indexes follow the module
+        for name in ("_items", "_profiles", "_profile_keys", "_profile_ptr", "_item_ptr"):
+            setattr(self, name, [fn(t) for t in getattr(self, name)])
         return super()._apply(fn, recurse)
+
+    @staticmethod
+    def _ranges(ptr: Tensor, rows: Tensor) -> tuple[Tensor, Tensor]:
+        """``(owner, at)``: the entries of CSR rows ``rows`` ``[B]`` (pointers ``ptr``), each
+        with its position in ``rows``."""
+        start, counts = ptr[rows], ptr[rows + 1] - ptr[rows]
+        owner = torch.repeat_interleave(torch.arange(rows.numel(), device=rows.device), counts)
+        first = torch.repeat_interleave(start - (counts.cumsum(0) - counts), counts)
+        return owner, first + torch.arange(owner.numel(), device=rows.device)
+
+    def _lookup(self, r: int, users: Tensor, entities: Tensor) -> Tensor:
+        """Relation ``r``'s profile entries at ``(users, entities)`` (same shape), 0 where none."""
+        keys, values = self._profile_keys[r], self._profiles[r].values()
+        if not keys.numel():
+            return torch.zeros(users.shape, device=users.device)
+        wanted = users * self.num_entities + entities
+        at = torch.searchsorted(keys, wanted).clamp(max=keys.numel() - 1)
+        return torch.where(keys[at] == wanted, values[at], values.new_zeros(()))
+
+    def _rows_against(self, r: int, users: Tensor, items: Tensor) -> Tensor:
+        """``[B, K]`` relation ``r``'s figures of ``users`` against a few ``items``: the users'
+        profile rows (CSR) times a dense ``[E, K]`` of the items' links."""
+        a = self._items[r]
+        owner, at = self._ranges(self._item_ptr[r], items)
+        links = torch.zeros(self.num_entities, items.numel(), device=items.device)
+        links.index_put_((a.indices()[1][at], owner), a.values()[at], accumulate=True)
+        row, entry = self._ranges(self._profile_ptr[r], users)
+        keys = self._profile_keys[r][entry]
+        rows = torch.sparse_coo_tensor(torch.stack([row, keys % self.num_entities]),
+                                       self._profiles[r].values()[entry], (users.numel(), self.num_entities))
+        return torch.sparse.mm(rows, links)
 
     def forward(self, users: Tensor, items: Tensor | None = None) -> Tensor:
         """``[B, R, K]`` :math:`s_{ijr}` of ``users`` against ``items`` (default all), each
@@ -118,10 +156,12 @@ class KnowledgeOverlap(torch.nn.Module):
             rows = table[users]
             return rows if items is None else rows[:, :, items]
         out = []
-        for a, profile in zip(self._items, self._profiles):
+        for r, (a, profile) in enumerate(zip(self._items, self._profiles)):
+            if items is not None:
+                out.append(self._rows_against(r, users, items))
+                continue
             rows = profile.index_select(0, users)  # [B, E]
-            cols = a if items is None else a.index_select(0, items)  # [K, E]
-            out.append(torch.sparse.mm(rows, cols.t()).to_dense())
+            out.append(torch.sparse.mm(rows, a.t()).to_dense())
         num_items = self.num_items if items is None else items.numel()
         return torch.stack(out, 1) if out else torch.zeros(users.numel(), 0, num_items, device=users.device)
 
@@ -130,10 +170,11 @@ class KnowledgeOverlap(torch.nn.Module):
         table = self._table_for(users)
         if table is not None:
             return table[users, :, items]
-        out = [
-            (profile.index_select(0, users) * a.index_select(0, items)).sum(1).to_dense()
-            for a, profile in zip(self._items, self._profiles)
-        ]
+        out = []
+        for r, a in enumerate(self._items):  # sum over each item's few links
+            owner, at = self._ranges(self._item_ptr[r], items)
+            found = self._lookup(r, users[owner], a.indices()[1][at])
+            out.append(torch.zeros(users.numel(), device=users.device).index_add_(0, owner, found * a.values()[at]))
         return torch.stack(out, 1) if out else torch.zeros(users.numel(), 0, device=users.device)
 
     def own(self, items: Tensor | None = None) -> Tensor:

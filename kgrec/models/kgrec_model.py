@@ -17,7 +17,7 @@ from kgrec.models.features import FEATURE_MODES, FeatureMode, NodeFeatures
 from kgrec.models.hparams import CHANNELS, FLAG, LAYERS, HParam
 from kgrec.models.kg_overlap import KnowledgeOverlap
 from kgrec.models.reasoner import KGReasoner, ReasonedGraph
-from kgrec.models.scorer import AttentionScorer, ItemSide, LikedItems, ScoreParts, leave_one_out
+from kgrec.models.scorer import AttentionScorer, ItemSide, LikedItems, ScoreParts
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,16 @@ class KGRecEncoding(NamedTuple):
     ``items``: the scorer's :class:`~kgrec.models.scorer.ItemSide` of all ``[N_items]`` items,
     prepared once when encoding ran without autograd (serving, evaluation); ``None`` under
     autograd (training), where each score call computes the side of the items it scores.
-    ``profiles``: ``[N_users, R, d]`` each user's mean unit view of its liked (train) items per z
-    relation, or ``None`` for a model without z.
+    ``views``: ``[N_items, R, d]`` the unit z views of every item, or ``None`` for a model
+    without z. ``profiles``: ``[N_users, R, d]`` each user's mean unit view of its liked (train)
+    items per z relation, prepared for every user without autograd; ``None`` under autograd,
+    where each score call averages the views of its own users' liked items.
     """
 
     features: dict[str, Tensor]
     reasoned: ReasonedGraph
     items: ItemSide | None
+    views: Tensor | None = None
     profiles: Tensor | None = None
 
 
@@ -177,43 +180,58 @@ class KGRecModel(RankingModel):
 
     def encode(self) -> KGRecEncoding:
         """Features, reasoner output and, without autograd, the item side of the whole catalogue;
-        ``score*`` calls on it reflect the parameters at encoding time."""
+        ``score*`` calls on it reflect the parameters at encoding time. Under autograd the
+        reasoner skips the entities' last layer (``x["entity"]`` then averages the layers before)."""
         x0 = self.features()
-        reasoned = self.reasoner(x0)
-        profiles = None
+        training = torch.is_grad_enabled()  # no score reads the entities' final layer
+        reasoned = self.reasoner(x0, final_entities=not training)
+        views = None
         if self.scorer.num_relations:
             views = torch.nn.functional.normalize(reasoned.item_views[:, self.z_views], dim=-1)
-            profiles = spmm(self.liked_mean, views.flatten(1)).view(self.num_users, *views.shape[1:])
-        encoded = KGRecEncoding(x0, reasoned, None, profiles)
-        if torch.is_grad_enabled():
+        encoded = KGRecEncoding(x0, reasoned, None, views)
+        if training:
             return encoded
-        return encoded._replace(items=self._items(encoded, None))
+        profiles = None
+        if views is not None:
+            profiles = spmm(self.liked_mean, views.flatten(1)).view(self.num_users, *views.shape[1:])
+        return encoded._replace(items=self._items(encoded, None), profiles=profiles)
+
+    def _profiles(self, encoded: KGRecEncoding, users: Tensor) -> Tensor:
+        """``[B, R, d]`` the z profiles of ``users`` ``[B]``: prepared, or averaged from the
+        views of their liked items only (cost: their train interactions, not all of them)."""
+        if encoded.profiles is not None:
+            return encoded.profiles.index_select(0, users)
+        distinct, inverse = users.unique(return_inverse=True)
+        rows, items = self._liked_rows(distinct)
+        weight = self.liked_counts[distinct].float().reciprocal()[rows]
+        mean = to_torch_csr_tensor(torch.stack([rows, items]), weight, size=(distinct.numel(), self.num_items))
+        with torch.autocast(users.device.type, enabled=False):  # float32: a sparse matmul
+            profiles = spmm(mean, encoded.views.flatten(1).float())  # [U_b, R d]
+        return profiles.view(-1, *encoded.views.shape[1:]).index_select(0, inverse)
 
     def _items(self, encoded: KGRecEncoding, items: Tensor | None) -> ItemSide:
         """The scorer's side of ``items`` ``[K]`` (default all): indexed from the prepared
         catalogue if there is one, else computed for those items only."""
         if encoded.items is not None:
             return encoded.items if items is None else encoded.items[items]
-        index = slice(None) if items is None else items
         reasoned = encoded.reasoned
-        views = reasoned.item_views[index, self.z_views]
-        return self.scorer.item_side(reasoned.x["item"][index], views)
+        v, views = reasoned.x["item"], reasoned.item_views[:, self.z_views]
+        if items is not None:  # index_select: its backward sums repeated items deterministically
+            v, views = v.index_select(0, items), views.index_select(0, items)
+        return self.scorer.item_side(v, views)
 
     def score_parts(
         self, encoded: KGRecEncoding, users: Tensor, items: Tensor | None, parts: bool = True
     ) -> ScoreParts:
         """The scorer's output for ``users`` ``[B]`` against ``items`` ``[K]`` (default all);
         ``parts=False`` skips the ``[B, R, K]`` relation terms."""
-        user = encoded.reasoned.x["user"][users]
+        user = encoded.reasoned.x["user"].index_select(0, users)
         liked = overlaps = None
-        if encoded.profiles is not None:
-            liked = LikedItems(encoded.profiles[users], self.liked_counts[users],
+        if encoded.views is not None:
+            liked = LikedItems(self._profiles(encoded, users), self.liked_counts[users],
                                self._liked_matrix(users, items))
             if self.scorer.num_overlaps:
-                by_relation = LikedItems(liked.profiles, liked.counts, liked.held_out.unsqueeze(1))
-                own = self.overlap.own(items).t().unsqueeze(0)  # [1, R', K]
-                raw = self.overlap(users, items)  # [B, R', K]
-                overlaps = leave_one_out(raw, own.expand_as(raw), by_relation)
+                overlaps = (self.overlap(users, items), self.overlap.own(items))
         return self.scorer(user, self._items(encoded, items), parts, liked, overlaps)
 
     def score(self, encoded: KGRecEncoding, users: Tensor, items: Tensor | None = None) -> Tensor:
@@ -221,32 +239,41 @@ class KGRecModel(RankingModel):
 
     def score_pairs(self, encoded: KGRecEncoding, users: Tensor, items: Tensor) -> Tensor:
         liked = overlaps = None
-        if encoded.profiles is not None:
-            keys, liked_keys = users * self.num_items + items, self.liked_keys
-            at = torch.searchsorted(liked_keys, keys).clamp(max=max(liked_keys.numel() - 1, 0))
-            held_out = (liked_keys[at] == keys) if liked_keys.numel() else keys < 0  # [B]
-            liked = LikedItems(encoded.profiles[users], self.liked_counts[users], held_out)
+        if encoded.views is not None:
+            held_out = self._is_liked(users * self.num_items + items)  # [B]
+            liked = LikedItems(self._profiles(encoded, users), self.liked_counts[users], held_out)
             if self.scorer.num_overlaps:
-                by_relation = LikedItems(liked.profiles, liked.counts, held_out.unsqueeze(1))
-                raw = self.overlap.pairs(users, items)  # [B, R']
-                overlaps = leave_one_out(raw, self.overlap.own(items), by_relation)
-        return self.scorer.pairs(encoded.reasoned.x["user"][users], self._items(encoded, items), liked, overlaps)
+                overlaps = (self.overlap.pairs(users, items), self.overlap.own(items))
+        user = encoded.reasoned.x["user"].index_select(0, users)
+        return self.scorer.pairs(user, self._items(encoded, items), liked, overlaps)
+
+    def _is_liked(self, keys: Tensor) -> Tensor:
+        """True where a key ``user * num_items + item`` (any shape) is a train interaction."""
+        liked = self.liked_keys
+        if not liked.numel():
+            return torch.zeros_like(keys, dtype=torch.bool)
+        at = torch.searchsorted(liked, keys.flatten()).clamp(max=liked.numel() - 1).view_as(keys)
+        return liked[at] == keys
+
+    def _liked_rows(self, users: Tensor) -> tuple[Tensor, Tensor]:
+        """``(rows, items)``: one entry per train interaction of ``users`` ``[B]``, ``rows``
+        its position in ``users``; read from the users' own ranges of the sorted train keys."""
+        device = users.device
+        bounds = torch.searchsorted(self.liked_keys, torch.stack([users, users + 1]) * self.num_items)
+        counts = bounds[1] - bounds[0]  # [B] each user's train items
+        rows = torch.repeat_interleave(torch.arange(users.numel(), device=device), counts)
+        first = torch.repeat_interleave(bounds[0] - (counts.cumsum(0) - counts), counts)
+        at = first + torch.arange(rows.numel(), device=device)
+        return rows, self.liked_keys[at] % self.num_items
 
     def _liked_matrix(self, users: Tensor, items: Tensor | None) -> Tensor:
-        """``[B, K]`` true where item ``items[k]`` (default all) is a train item of ``users[b]``
-        (both without duplicates)."""
-        num_items = self.num_items if items is None else items.numel()
-        mask = torch.zeros(users.numel(), num_items, dtype=torch.bool, device=users.device)
-        user_at = torch.full((self.num_users,), -1, dtype=torch.long, device=users.device)
-        user_at[users] = torch.arange(users.numel(), device=users.device)
-        item_at = torch.arange(self.num_items, device=users.device)
+        """``[B, K]`` true where item ``items[k]`` (default all) is a train item of ``users[b]``:
+        a lookup of the ``B K`` pairs, or for all items the users' own train interactions;
+        never a pass over every train interaction."""
         if items is not None:
-            item_at = torch.full_like(item_at, -1)
-            item_at[items] = torch.arange(items.numel(), device=users.device)
-        keys = self.liked_keys
-        row, col = user_at[keys // self.num_items], item_at[keys % self.num_items]
-        hit = (row >= 0) & (col >= 0)
-        mask[row[hit], col[hit]] = True
+            return self._is_liked(users.unsqueeze(1) * self.num_items + items.unsqueeze(0))
+        mask = torch.zeros(users.numel(), self.num_items, dtype=torch.bool, device=users.device)
+        mask[self._liked_rows(users)] = True
         return mask
 
     def regularization(self, encoded: KGRecEncoding, users: Tensor, items: Tensor) -> Tensor:

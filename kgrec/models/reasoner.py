@@ -10,6 +10,7 @@ from torch_geometric.data import HeteroData
 from torch_geometric.typing import EdgeType
 
 from kgrec.graph.snapshot import INTERACTION_EDGE
+from kgrec.models.edge_ops import EdgePattern
 from kgrec.models.normalized_conv import NormalizedConv, normalized_adjacency
 from kgrec.models.relation_attention_conv import RelationAttentionConv
 
@@ -28,6 +29,24 @@ class ReasonedGraph:
 
     x: dict[str, Tensor]
     item_views: Tensor
+
+
+class _AttentionEdges(torch.nn.Module):
+    """Knowledge-graph edges as :class:`RelationAttentionConv` takes them: ``groups`` (group ->
+    source) and ``slots`` (slot -> source) patterns of the same edges, ``slot_order [E]`` each
+    slots-order edge's position in groups order, ``weight [E]`` in slots order."""
+
+    def __init__(self, src: Tensor, group: Tensor, slot: Tensor, weight: Tensor,
+                 num_groups: int, num_slots: int, num_nodes: int) -> None:
+        super().__init__()
+        by_group = torch.sort(group * num_nodes + src).indices
+        by_slot = torch.sort(slot * num_nodes + src).indices
+        self.groups = EdgePattern(group[by_group], src[by_group], num_groups, num_nodes)
+        self.slots = EdgePattern(slot[by_slot], src[by_slot], num_slots, num_nodes)
+        position = torch.empty_like(by_group)
+        position[by_group] = torch.arange(by_group.numel())
+        self.register_buffer("slot_order", position[by_slot], persistent=False)
+        self.register_buffer("weight", weight[by_slot], persistent=False)
 
 
 class KGReasoner(torch.nn.Module):
@@ -73,7 +92,8 @@ class KGReasoner(torch.nn.Module):
         self.register_buffer("adj_user", adj_user, persistent=False)
         self.interaction_conv = NormalizedConv()
 
-        # The KG as one typed graph over [items; entities].
+        # The KG as one typed graph over [items; entities]; each edge's message goes to a slot:
+        # the view (item, relation) of an item target, the update of an entity target.
         offset = {"item": 0, "entity": self.num_items}
         kg_types: list[EdgeType] = [
             e for e in graph.edge_types if e[1] not in INTERACTION_RELATIONS
@@ -81,22 +101,33 @@ class KGReasoner(torch.nn.Module):
         ]
         into_items = [e for e in kg_types if e[2] == "item"]
         self.item_relations: list[EdgeType] = [INTERACTION_EDGE, *into_items]
+        self.num_views = self.num_items * len(into_items)
         num_kg_nodes = self.num_items + graph["entity"].num_nodes
-        edges, types, slots = [], [], []
+        sources, targets, types = [], [], []
         for r, e in enumerate(kg_types):
             src, dst = graph[e].edge_index
-            edges.append(torch.stack([src + offset[e[0]], dst + offset[e[2]]]))
+            sources.append(src + offset[e[0]])
+            targets.append(dst + offset[e[2]])
             types.append(torch.full_like(src, r))
-            view = into_items.index(e) if e in into_items else -1
-            slots.append(dst * len(into_items) + view if view >= 0 else torch.full_like(src, -1))
-        edge_index = torch.cat(edges, 1) if edges else torch.empty(2, 0, dtype=torch.long)
-        edge_type = torch.cat(types) if types else torch.empty(0, dtype=torch.long)
-        relations_at = torch.zeros(num_kg_nodes, max(len(kg_types), 1), dtype=torch.bool)
-        relations_at[edge_index[1], edge_type] = True
-        self.register_buffer("kg_edge_index", edge_index, persistent=False)
-        self.register_buffer("kg_edge_type", edge_type, persistent=False)
-        self.register_buffer("kg_view_slot", torch.cat(slots) if slots else edge_type, persistent=False)
-        self.register_buffer("kg_relations_at", relations_at.sum(1).float(), persistent=False)
+        empty = torch.empty(0, dtype=torch.long)
+        src, dst, edge_type = (torch.cat(t) if t else empty for t in (sources, targets, types))
+        num_types = max(len(kg_types), 1)
+        groups, group = torch.unique(dst * num_types + edge_type, return_inverse=True)
+        relations_at = torch.bincount(groups // num_types, minlength=num_kg_nodes)  # |R_i|
+        view = torch.tensor([into_items.index(e) if e in into_items else -1 for e in kg_types] or [0])
+        into_item = dst < self.num_items
+        slot = torch.where(into_item, dst * len(into_items) + view[edge_type],
+                           self.num_views + dst - self.num_items)
+        weight = torch.where(into_item, 1.0, relations_at[dst].clamp(min=1).float().reciprocal())
+        self.register_buffer("kg_group_target", groups // num_types, persistent=False)
+        self.register_buffer("kg_group_type", groups % num_types, persistent=False)
+        num_groups, num_entities = groups.numel(), graph["entity"].num_nodes
+        # every edge (layers before the last; and all layers out of training), or the edges
+        # into items only (the last layer in training: no score reads its entity updates)
+        self.kg_all = _AttentionEdges(src, group, slot, weight, num_groups,
+                                      self.num_views + num_entities, num_kg_nodes)
+        self.kg_into_items = _AttentionEdges(src[into_item], group[into_item], slot[into_item],
+                                        weight[into_item], num_groups, self.num_views, num_kg_nodes)
         self.convs = torch.nn.ModuleList(
             RelationAttentionConv(channels, len(kg_types), attention_channels)
             for _ in range(num_layers if kg_types else 0)
@@ -111,26 +142,27 @@ class KGReasoner(torch.nn.Module):
         """Names of the item relations, in the order of ``ReasonedGraph.item_views``."""
         return [rel for _, rel, _ in self.item_relations]
 
-    def forward(self, x: dict[str, Tensor]) -> ReasonedGraph:
+    def forward(self, x: dict[str, Tensor], final_entities: bool = True) -> ReasonedGraph:
+        """With ``final_entities=False`` the last layer computes the item views only (all a
+        score reads) and ``x["entity"]`` averages the layers before it: training's shortcut."""
         layer_sum = dict(x)
         num_kg_views = len(self.item_relations) - 1
         views_sum: Tensor | float = 0.0
         for layer in range(self.num_layers):
-            user = self.interaction_conv((x["item"], x["user"]), self.adj_user)
-            item = self.interaction_conv((x["user"], x["item"]), self.adj_item)
+            user = self.interaction_conv((x["item"], x["user"]), self.adj_user, self.adj_item)
+            item = self.interaction_conv((x["user"], x["item"]), self.adj_item, self.adj_user)
             views = item.unsqueeze(1)  # [N_items, 1, d]
             entity = x["entity"]
             if self.convs:
-                kg_node, kg_views = self.convs[layer](
-                    torch.cat([x["item"], x["entity"]]),
-                    self.kg_edge_index,
-                    self.kg_edge_type,
-                    self.kg_relations_at,
-                    self.kg_view_slot,
-                    self.num_items * num_kg_views,
-                )
-                entity = kg_node[self.num_items :]
-                views = torch.cat([views, kg_views.view(self.num_items, num_kg_views, -1)], 1)
+                kg_x = torch.cat([x["item"], x["entity"]])
+                every = final_entities or layer < self.num_layers - 1
+                edges = self.kg_all if every else self.kg_into_items
+                out = self.convs[layer](kg_x, edges.groups, self.kg_group_target, self.kg_group_type,
+                                        edges.slots, edges.slot_order, edges.weight)
+                if every:
+                    entity = out[self.num_views :]
+                kg_views = out[: self.num_views].view(self.num_items, num_kg_views, -1)
+                views = torch.cat([views, kg_views], 1)
             x = {**x, "user": user, "item": item, "entity": entity}
             layer_sum = {t: layer_sum[t] + x[t] for t in layer_sum}
             views_sum = views_sum + views

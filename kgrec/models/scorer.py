@@ -186,23 +186,32 @@ class AttentionScorer(torch.nn.Module):
         items: ItemSide,
         parts: bool = False,
         liked: LikedItems | None = None,
-        overlaps: Tensor | None = None,
+        overlaps: tuple[Tensor, Tensor] | None = None,
     ) -> ScoreParts:
         """``u [B, d]`` against the ``[K]`` ``items`` -> :class:`ScoreParts`; ``liked`` (``[B, K]``
-        ``held_out``) is required when the scorer has relations, ``overlaps`` ``[B, R', K]``
-        (:math:`s_{ijr'}`, leave-one-out applied) when it has overlaps; the ``[B, R, K]``
-        ``relation_terms`` and ``overlap_terms`` are computed only with ``parts=True``."""
+        ``held_out``) is required when the scorer has relations or overlaps, ``overlaps``
+        ``(s [B, R', K], own [K, R'])`` (:math:`s_{ijr'}` against the whole profile, and what an
+        item's own links add to it) when it has overlaps: each liked item is left out of its
+        own match here (once, on the weighted sum, unless the parts are asked for); the
+        ``[B, R, K]`` ``relation_terms`` and ``overlap_terms`` are computed only with
+        ``parts=True``."""
         unit = F.normalize(u, dim=-1)
         alpha = torch.sigmoid(self.query(unit) @ items.keys.t())  # [B, K]
         logits = (unit if self.cosine else u) @ items.collaborative.t() + self.alpha_weight * alpha
         batch, num_items = u.size(0), items.keys.size(0)
         overlap_terms = u.new_zeros(batch, 0, num_items)
         if self.num_overlaps:
+            raw, own = self._checked(overlaps)
+            liked = self._check(liked)
             if parts:
-                overlap_terms = self.overlap_weight.view(1, -1, 1) * self._checked(overlaps)
+                by_relation = LikedItems(liked.profiles, liked.counts, liked.held_out.unsqueeze(1))
+                terms = leave_one_out(raw, own.t().unsqueeze(0).expand_as(raw), by_relation)
+                overlap_terms = self.overlap_weight.view(1, -1, 1) * terms
                 logits = logits + overlap_terms.sum(1)
-            else:
-                logits = logits + torch.einsum("brk,r->bk", self._checked(overlaps), self.overlap_weight)
+            else:  # leave-one-out is linear: apply it once to the weighted sum
+                weighted = torch.einsum("brk,r->bk", raw, self.overlap_weight)
+                own_weighted = (own @ self.overlap_weight).unsqueeze(0).expand_as(weighted)
+                logits = logits + leave_one_out(weighted, own_weighted, liked)
         if self.num_relations == 0:
             empty = u.new_zeros(batch, 0)
             return ScoreParts(logits / self.temperature, alpha, empty, u.new_zeros(batch, 0, num_items),
@@ -223,22 +232,28 @@ class AttentionScorer(torch.nn.Module):
         return ScoreParts(logits / self.temperature, alpha, attention, terms / self.temperature,
                           overlap_terms / self.temperature)
 
-    def _checked(self, overlaps: Tensor | None) -> Tensor:
+    def _checked(self, overlaps: tuple[Tensor, Tensor] | None) -> tuple[Tensor, Tensor]:
         if overlaps is None:
             raise ValueError("a scorer with knowledge-graph overlaps needs them")
         return overlaps
 
     def pairs(
-        self, u: Tensor, items: ItemSide, liked: LikedItems | None = None, overlaps: Tensor | None = None
+        self,
+        u: Tensor,
+        items: ItemSide,
+        liked: LikedItems | None = None,
+        overlaps: tuple[Tensor, Tensor] | None = None,
     ) -> Tensor:
         """``[B]`` logits of the pairs ``(u[b], items[b])``: ``u [B, d]``, ``[B]`` ``items``, the
-        users' ``liked`` (``[B]`` ``held_out``) and ``overlaps`` ``[B, R']``; equal to the
-        diagonal of :meth:`forward`, without the ``[B, B]``."""
+        users' ``liked`` (``[B]`` ``held_out``) and ``overlaps`` ``(s [B, R'], own [B, R'])``;
+        equal to the diagonal of :meth:`forward`, without the ``[B, B]``."""
         unit = F.normalize(u, dim=-1)
         alpha = torch.sigmoid((self.query(unit) * items.keys).sum(-1))
         logits = ((unit if self.cosine else u) * items.collaborative).sum(-1) + self.alpha_weight * alpha
         if self.num_overlaps:
-            logits = logits + self._checked(overlaps) @ self.overlap_weight
+            raw, own = self._checked(overlaps)
+            weighted = leave_one_out(raw @ self.overlap_weight, own @ self.overlap_weight, self._check(liked))
+            logits = logits + weighted
         if self.num_relations:
             liked = self._check(liked)
             weights = self._relation_weights(unit)[1]

@@ -14,13 +14,18 @@ from kgrec.train.metrics import METRIC_NAMES, ranking_metrics
 
 #: Splits masked out of the ranking when evaluating a phase.
 MASKED_SPLITS = {"valid": ("train",), "test": ("train", "valid")}
+#: Scores held per batch of users by default (``batch_size`` ``x`` catalogue): 32M floats.
+SCORES_PER_BATCH = 2**25
 
 
 class RankingEvaluator:
     """Ranks all ``num_items`` items for users with items in a phase (``"valid"`` or ``"test"``).
 
-    Scores are computed on the model's device (:attr:`~kgrec.models.RankingModel.device`);
-    top-k lists and metrics come back on CPU.
+    Users are streamed in batches of ``batch_size`` (default: 512, fewer on catalogues over
+    65,536 items, so a batch holds at most :data:`SCORES_PER_BATCH` scores); each batch reads
+    only its users' slice of the interactions, so memory is bounded and the time grows with
+    the users and the catalogue, not their square. Scores are computed on the model's device
+    (:attr:`~kgrec.models.RankingModel.device`); top-k lists and metrics come back on CPU.
 
     The user's train positives are masked, and for ``"test"`` the valid positives too; metrics
     (see :func:`~kgrec.train.metrics.ranking_metrics`) are averaged over users with at least
@@ -34,22 +39,27 @@ class RankingEvaluator:
         num_users: int,
         num_items: int,
         ks: tuple[int, ...] = (10, 20),
-        batch_size: int = 512,
+        batch_size: int | None = None,
     ) -> None:
         check_no_leakage(interactions, num_items)
         self.interactions = interactions
         self.num_users = num_users
         self.num_items = num_items
         self.ks = ks
-        self.batch_size = batch_size
+        self.batch_size = batch_size or max(1, min(512, SCORES_PER_BATCH // max(num_items, 1)))
+
+    @staticmethod
+    def _by_user(edges: Tensor) -> Tensor:
+        """``edges`` ``[2, E]`` ordered by user, so a range of users is one slice."""
+        return edges[:, torch.sort(edges[0], stable=True).indices]
 
     def _dense(self, edges: Tensor, start: int, end: int) -> Tensor:
         """``[end - start, num_items]`` True where users start..end-1 have a pair in ``edges``
-        ``[2, E]``, on the device of ``edges``."""
-        user, item = edges
-        keep = (user >= start) & (user < end)
+        ``[2, E]`` (ordered by user, see :meth:`_by_user`), on the device of ``edges``."""
+        bounds = torch.searchsorted(edges[0], torch.tensor([start, end], device=edges.device)).tolist()
+        user, item = edges[:, bounds[0] : bounds[1]]
         out = torch.zeros(end - start, self.num_items, dtype=torch.bool, device=edges.device)
-        out[user[keep] - start, item[keep]] = True
+        out[user - start, item] = True
         return out
 
     @torch.no_grad()
@@ -60,8 +70,8 @@ class RankingEvaluator:
         was_training = model.training
         model.eval()
         device = model.device
-        relevant_edges = self.interactions.edge_index((phase,))
-        masked_edges = self.interactions.edge_index(MASKED_SPLITS[phase]).to(device)
+        relevant_edges = self._by_user(self.interactions.edge_index((phase,)))
+        masked_edges = self._by_user(self.interactions.edge_index(MASKED_SPLITS[phase]).to(device))
         encoded = model.encode()
         for start in range(0, self.num_users, self.batch_size):
             end = min(start + self.batch_size, self.num_users)

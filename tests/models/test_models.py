@@ -280,3 +280,33 @@ def test_overlap_table_and_sparse_rows_agree(tiny_graph):
     assert torch.allclose(table(users), rows(users))
     assert torch.allclose(table(users, items), rows(users, items))
     assert torch.allclose(table.pairs(users, items), rows.pairs(users, items))
+    repeated, again = torch.tensor([3, 3, 0, 1]), torch.tensor([2, 2, 5, 2])  # batches repeat both
+    assert torch.allclose(table(repeated, again), rows(repeated, again))
+    assert torch.allclose(table.pairs(repeated, again), rows.pairs(repeated, again))
+
+
+def test_training_encoding_gives_the_served_scores_and_exact_gradients(tiny_graph):
+    """Training's shortcuts (no final entity layer, per-batch profiles, the interaction convs'
+    transposed backward) change no score, and their gradients are the reference ones."""
+    torch.manual_seed(0)
+    model = kgrec(tiny_graph).eval()
+    users, items = torch.tensor([0, 2, 3]), torch.tensor([1, 4, 0, 5])
+    with torch.no_grad():
+        served = model.score(model.encode(), users, items)
+    trained = model.score(model.encode(), users, items)
+    assert torch.allclose(trained, served, atol=1e-5)
+    trained.square().sum().backward()
+    fast = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+    model.zero_grad()
+    reasoner = model.reasoner
+    adj = (reasoner.adj_user.to_dense().to_sparse_csr(), reasoner.adj_item.to_dense().to_sparse_csr())
+    x0 = model.features()
+    user = reasoner.interaction_conv((x0["item"], x0["user"]), adj[0])  # PyG's own backward
+    item = reasoner.interaction_conv((x0["user"], x0["item"]), adj[1])
+    fast_user = reasoner.interaction_conv((x0["item"], x0["user"]), reasoner.adj_user, reasoner.adj_item)
+    fast_item = reasoner.interaction_conv((x0["user"], x0["item"]), reasoner.adj_item, reasoner.adj_user)
+    weights = torch.randn_like(user), torch.randn_like(item)
+    reference = torch.autograd.grad((user * weights[0]).sum() + (item * weights[1]).sum(), [x0["user"], x0["item"]])
+    got = torch.autograd.grad((fast_user * weights[0]).sum() + (fast_item * weights[1]).sum(), [x0["user"], x0["item"]])
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(reference, got))
+    assert fast  # the model's parameters got gradients through every shortcut

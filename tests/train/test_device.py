@@ -14,7 +14,7 @@ from kgrec.errors import InvalidValueError
 from kgrec.models import KGRecModel, training_graph
 from kgrec.models.base import resolve_device
 from kgrec.train import NegativeSampler, RankingEvaluator, Trainer, TrainConfig, losses, seed_everything
-from kgrec.train import evaluation, sampling, trainer
+from kgrec.train import batch_loss, evaluation, sampling, trainer
 
 CONFIG = dict(epochs=2, batch_size=64, lr=0.01, patience=5, progress=False)
 #: torch functions that make a new tensor from no tensor: without ``device=`` they land on CPU.
@@ -23,7 +23,7 @@ FACTORIES = {
     torch.rand, torch.randn, torch.randint, torch.randperm, torch.linspace,
 }
 #: The modules whose tensors must follow the device they are given.
-AUDITED = {Path(m.__file__).resolve() for m in (trainer, sampling, evaluation, losses)}
+AUDITED = {Path(m.__file__).resolve() for m in (trainer, batch_loss, sampling, evaluation, losses)}
 
 
 class DevicelessFactories(TorchFunctionMode):
@@ -108,3 +108,21 @@ def test_losses_follow_their_inputs_to_another_device():
     positive, negative = torch.empty(4, device="meta"), torch.empty(4, 3, device="meta")
     for loss in losses.LOSSES.values():
         assert loss(positive, negative).device.type == "meta"
+
+
+def test_mixed_precision_trains_with_half_precision_dense_layers(planted_snapshot):
+    """Under ``mixed_precision`` the dense layers run in bfloat16 on CPU (the sparse propagation
+    stays float32), the weights stay float32, and the model still learns."""
+    seed_everything(0)
+    model = KGRecModel(training_graph(planted_snapshot), channels=16)
+    seen = []
+    model.scorer.query.register_forward_hook(lambda module, args, out: seen.append(out.dtype))
+    untrained = RankingEvaluator(planted_snapshot.interactions, model.num_users, model.num_items)
+    before = untrained.evaluate(model, "valid")["ndcg@20"]
+    seen.clear()
+    config = TrainConfig(**CONFIG, loss="softmax", num_negatives=8, device="cpu", mixed_precision=True)
+    result = Trainer(model, planted_snapshot, config).fit()
+    assert torch.bfloat16 in seen  # training steps ran under autocast
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    assert result.history[-1]["loss"] < result.history[0]["loss"]
+    assert result.best_valid["ndcg@20"] > before
