@@ -7,6 +7,7 @@ tuple per interaction, and a user's interactions are one dict away.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, ValuesView
+from itertools import chain
 
 from kgrec.graph.records import Interaction
 
@@ -15,8 +16,7 @@ _NONE: Mapping[str, Interaction] = {}
 
 class _Values(ValuesView):
     def __iter__(self) -> Iterator[Interaction]:
-        for items in self._mapping._by_user.values():
-            yield from items.values()
+        return chain.from_iterable(items.values() for items in self._mapping._by_user.values())
 
 
 class InteractionsByUser(Mapping[tuple[str, str], Interaction]):
