@@ -7,6 +7,7 @@ from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from kgrec.graph.snapshot import INTERACTION_EDGE, EdgeType
+from kgrec.models.sorted_keys import find_sorted, range_entries
 
 #: The dense table is built once this many users have been scored; before, rows multiply sparsely.
 DENSE_FROM = 64
@@ -117,32 +118,24 @@ class KnowledgeOverlap(torch.nn.Module):
             setattr(self, name, [fn(t) for t in getattr(self, name)])
         return super()._apply(fn, recurse)
 
-    @staticmethod
-    def _ranges(ptr: Tensor, rows: Tensor) -> tuple[Tensor, Tensor]:
-        """``(owner, at)``: the entries of CSR rows ``rows`` ``[B]`` (pointers ``ptr``), each
-        with its position in ``rows``."""
-        start, counts = ptr[rows], ptr[rows + 1] - ptr[rows]
-        owner = torch.repeat_interleave(torch.arange(rows.numel(), device=rows.device), counts)
-        first = torch.repeat_interleave(start - (counts.cumsum(0) - counts), counts)
-        return owner, first + torch.arange(owner.numel(), device=rows.device)
+    def _entries(self, ptr: Tensor, rows: Tensor) -> tuple[Tensor, Tensor]:
+        """``(owner, at)``: the entries of CSR rows ``rows`` ``[B]`` (pointers ``ptr``)."""
+        return range_entries(ptr[rows], ptr[rows + 1] - ptr[rows])
 
     def _lookup(self, r: int, users: Tensor, entities: Tensor) -> Tensor:
         """Relation ``r``'s profile entries at ``(users, entities)`` (same shape), 0 where none."""
-        keys, values = self._profile_keys[r], self._profiles[r].values()
-        if not keys.numel():
-            return torch.zeros(users.shape, device=users.device)
-        wanted = users * self.num_entities + entities
-        at = torch.searchsorted(keys, wanted).clamp(max=keys.numel() - 1)
-        return torch.where(keys[at] == wanted, values[at], values.new_zeros(()))
+        values = self._profiles[r].values()
+        at, found = find_sorted(self._profile_keys[r], users * self.num_entities + entities)
+        return torch.where(found, values[at], 0.0) if values.numel() else torch.zeros(users.shape, device=users.device)
 
     def _rows_against(self, r: int, users: Tensor, items: Tensor) -> Tensor:
         """``[B, K]`` relation ``r``'s figures of ``users`` against a few ``items``: the users'
         profile rows (CSR) times a dense ``[E, K]`` of the items' links."""
         a = self._items[r]
-        owner, at = self._ranges(self._item_ptr[r], items)
+        owner, at = self._entries(self._item_ptr[r], items)
         links = torch.zeros(self.num_entities, items.numel(), device=items.device)
         links.index_put_((a.indices()[1][at], owner), a.values()[at], accumulate=True)
-        row, entry = self._ranges(self._profile_ptr[r], users)
+        row, entry = self._entries(self._profile_ptr[r], users)
         keys = self._profile_keys[r][entry]
         rows = torch.sparse_coo_tensor(torch.stack([row, keys % self.num_entities]),
                                        self._profiles[r].values()[entry], (users.numel(), self.num_entities))
@@ -172,7 +165,7 @@ class KnowledgeOverlap(torch.nn.Module):
             return table[users, :, items]
         out = []
         for r, a in enumerate(self._items):  # sum over each item's few links
-            owner, at = self._ranges(self._item_ptr[r], items)
+            owner, at = self._entries(self._item_ptr[r], items)
             found = self._lookup(r, users[owner], a.indices()[1][at])
             out.append(torch.zeros(users.numel(), device=users.device).index_add_(0, owner, found * a.values()[at]))
         return torch.stack(out, 1) if out else torch.zeros(users.numel(), 0, device=users.device)

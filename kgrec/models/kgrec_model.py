@@ -18,6 +18,7 @@ from kgrec.models.hparams import CHANNELS, FLAG, LAYERS, HParam
 from kgrec.models.kg_overlap import KnowledgeOverlap
 from kgrec.models.reasoner import KGReasoner, ReasonedGraph
 from kgrec.models.scorer import AttentionScorer, ItemSide, LikedItems, ScoreParts
+from kgrec.models.sorted_keys import find_sorted, range_entries
 
 
 @dataclass(frozen=True)
@@ -249,21 +250,13 @@ class KGRecModel(RankingModel):
 
     def _is_liked(self, keys: Tensor) -> Tensor:
         """True where a key ``user * num_items + item`` (any shape) is a train interaction."""
-        liked = self.liked_keys
-        if not liked.numel():
-            return torch.zeros_like(keys, dtype=torch.bool)
-        at = torch.searchsorted(liked, keys.flatten()).clamp(max=liked.numel() - 1).view_as(keys)
-        return liked[at] == keys
+        return find_sorted(self.liked_keys, keys)[1]
 
     def _liked_rows(self, users: Tensor) -> tuple[Tensor, Tensor]:
         """``(rows, items)``: one entry per train interaction of ``users`` ``[B]``, ``rows``
         its position in ``users``; read from the users' own ranges of the sorted train keys."""
-        device = users.device
         bounds = torch.searchsorted(self.liked_keys, torch.stack([users, users + 1]) * self.num_items)
-        counts = bounds[1] - bounds[0]  # [B] each user's train items
-        rows = torch.repeat_interleave(torch.arange(users.numel(), device=device), counts)
-        first = torch.repeat_interleave(bounds[0] - (counts.cumsum(0) - counts), counts)
-        at = first + torch.arange(rows.numel(), device=device)
+        rows, at = range_entries(bounds[0], bounds[1] - bounds[0])
         return rows, self.liked_keys[at] % self.num_items
 
     def _liked_matrix(self, users: Tensor, items: Tensor | None) -> Tensor:

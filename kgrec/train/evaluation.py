@@ -50,8 +50,11 @@ class RankingEvaluator:
 
     @staticmethod
     def _by_user(edges: Tensor) -> Tensor:
-        """``edges`` ``[2, E]`` ordered by user, so a range of users is one slice."""
-        return edges[:, torch.sort(edges[0], stable=True).indices]
+        """``edges`` ``[2, E]`` ordered by user, so a range of users is one slice: as they come
+        (an interaction table is ordered by user), sorted only if they are not."""
+        if bool((edges[0].diff() < 0).any()):
+            return edges[:, torch.sort(edges[0], stable=True).indices]
+        return edges
 
     def _dense(self, edges: Tensor, start: int, end: int) -> Tensor:
         """``[end - start, num_items]`` True where users start..end-1 have a pair in ``edges``

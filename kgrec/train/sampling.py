@@ -6,6 +6,7 @@ import torch
 from torch import Tensor
 
 from kgrec.errors import InvalidValueError, shown
+from kgrec.models.sorted_keys import find_sorted
 
 #: Largest users x items table kept as a dense boolean lookup (bytes).
 DENSE_LOOKUP_MAX = 2**28
@@ -49,8 +50,7 @@ class NegativeSampler:
         keys = users * self.num_items + items
         if self.dense is not None:
             return self.dense[keys.clamp(max=self.dense.numel() - 1)]
-        pos = torch.searchsorted(self.keys, keys).clamp(max=self.keys.numel() - 1)
-        return self.keys[pos] == keys
+        return find_sorted(self.keys, keys)[1]
 
     def has_negatives(self, users: Tensor) -> Tensor:
         """True where a user has at least one item that is not a train positive."""
