@@ -1,5 +1,6 @@
-"""``import kgrec`` loads neither the Neo4j driver nor transformers (issue #14), and every
-public name still resolves, the lazy ones on first access.
+"""``import kgrec`` loads neither the Neo4j driver nor transformers (issue #14), nor does the
+command line's module (#13), and every public name still resolves, the lazy ones on first
+access.
 
 The probe runs in a fresh interpreter: this test session has imported both already. PyTorch
 Geometric 2.8 itself imports part of transformers (``torch_geometric.llm``), so for the names
@@ -31,6 +32,9 @@ from kgrec import MemoryGraphStore, NodeRecord, loaders
 
 MemoryGraphStore().upsert_nodes("User", [NodeRecord("u1")])
 report["after_store"] = loaded()
+import kgrec.cli
+
+report["after_cli"] = loaded()
 import torch_geometric
 
 before = set(sys.modules)
@@ -72,6 +76,7 @@ def _package(module: str) -> str:
 def test_import_kgrec_loads_neither_neo4j_nor_transformers(probe):
     assert probe["after_import"] == []
     assert probe["after_store"] == []  # the embedded store and the loaders need neither
+    assert probe["after_cli"] == []  # nor does the command line until a command needs them
 
 
 def test_the_model_names_add_nothing_heavy_beyond_pyg(probe):

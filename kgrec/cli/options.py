@@ -19,7 +19,7 @@ from typing import Annotated, Any, Callable, Iterator, Optional
 import typer
 
 from kgrec.errors import KgrecError
-from kgrec.graph import GraphStore, MemoryGraphStore, Neo4jGraphStore
+from kgrec.graph import GraphStore, MemoryGraphStore
 from kgrec.graph.schema import DEFAULT_NAMESPACE
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,8 @@ class StoreOptions:
         demo`` and ``kgrec mcp`` load their data each run), or a connection to Neo4j."""
         if self.kind is StoreKind.memory:
             return MemoryGraphStore() if self.graph is None else MemoryGraphStore.open(self.graph)
+        from kgrec.graph.neo4j_store import Neo4jGraphStore  # loads the driver
+
         auth = (self.neo4j_user, self.neo4j_password) if self.neo4j_password else None
         return Neo4jGraphStore.connect(
             self.neo4j_uri, auth=auth, database=self.neo4j_database, namespace=self.namespace

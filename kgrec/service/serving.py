@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from kgrec.conversation import Conversation, Turn
 from kgrec.errors import InvalidValueError, StoreUnavailableError, shown
-from kgrec.graph import GraphStore, MemoryGraphStore, Neo4jGraphStore
+from kgrec.graph import GraphStore, MemoryGraphStore
 from kgrec.recommender import Recommender
 from kgrec.service.settings import Settings
 
@@ -137,6 +137,8 @@ class Serving:
         s = self.settings
         if s.store == "memory":
             return MemoryGraphStore.open(s.graph)
+        from kgrec.graph.neo4j_store import Neo4jGraphStore  # loads the driver
+
         auth = (s.neo4j_user, s.neo4j_password.get_secret_value()) if s.neo4j_password else None
         return Neo4jGraphStore.connect(
             s.neo4j_uri,

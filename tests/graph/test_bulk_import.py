@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -22,6 +23,9 @@ from tests.graph.graphs import random_graph
 
 ADMIN = ("bash", str(NEO4J_SCRIPT), "admin")
 KGREC = "KgrecUser|KgrecItem|KgrecEntity"
+
+#: An "admin" command that writes its arguments to the file named first, a line each.
+RECORD_ARGV = "import sys; open(sys.argv[1], 'w').write('\\n'.join(sys.argv[2:]))"
 
 
 def tricky_graph(store) -> None:
@@ -181,6 +185,21 @@ def test_importer_failures_are_kgrec_errors(tmp_path):
         bulk_import(source, tmp_path, admin=failing)
     with pytest.raises(InvalidValueError, match="invalid database name"):
         bulk_import(source, tmp_path, admin=failing, database="bad name")
+
+
+@pytest.mark.parametrize(
+    ("options", "budget"),
+    [((), "--max-off-heap-memory=1G"), (["--max-off-heap-memory=3G"], "--max-off-heap-memory=3G")],
+)
+def test_the_importer_gets_an_off_heap_budget_unless_one_is_given(tmp_path, options, budget):
+    source = MemoryGraphStore()
+    random_graph(source, seed=0)
+    argv = tmp_path / "argv"
+    recorder = (sys.executable, "-c", RECORD_ARGV, str(argv))
+    bulk_import(source, tmp_path / "home", admin=recorder, options=options)
+    given = argv.read_text().splitlines()
+    assert given[:3] == ["database", "import", "full"] and given[-1] == "neo4j"
+    assert [a for a in given if a.startswith("--max-off-heap-memory")] == [budget]
 
 
 def test_values_without_a_csv_form_are_refused(tmp_path):
