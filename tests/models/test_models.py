@@ -257,8 +257,9 @@ def test_overlap_is_the_mean_entity_cosine_with_the_other_liked_items(tiny_graph
             for item in range(6):
                 others = [k for k in liked if k != item]
                 want = sum(float(unit(item) @ unit(k)) for k in others) / len(others) if others else 0.0
-                got = parts.overlap_terms[user, r, item] * model.scorer.temperature
-                assert math.isclose(got, model.scorer.overlap_weight[r] * want, abs_tol=1e-5), (relation, user, item)
+                got = float(parts.overlap_terms[user, r, item].detach() * model.scorer.temperature)
+                weight = float(model.scorer.overlap_weight[r].detach())
+                assert math.isclose(got, weight * want, abs_tol=1e-5), (relation, user, item)
     assert torch.allclose(parts.logits, model.score(model.encode(), ALL_USERS), atol=1e-5)
 
 
