@@ -337,7 +337,7 @@ def importer_runs(store: MemoryGraphStore, repeats: int) -> dict:
         ),
         "setups": {
             "kgrec": "bulk_import as it comes: docker/neo4j.sh admin maps a class-data archive "
-            f"(made by an earlier import), --max-off-heap-memory={DEFAULT_OFF_HEAP}",
+            f"(made once, before the first import), --max-off-heap-memory={DEFAULT_OFF_HEAP}",
             "importer_defaults": "KGREC_NEO4J_CDS=0 (no archive), --max-off-heap-memory=90% "
             "(the importer's default)",
         },

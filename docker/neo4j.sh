@@ -246,31 +246,49 @@ cmd_admin() {
     # The importer is a batch job: the throughput collector and room on the heap made a 2M-
     # relationship import 15% faster here (benchmarks/load_throughput.py --parts bulk).
     local jvm=(-Xmx"${KGREC_NEO4J_ADMIN_HEAP:-4g}" -XX:+UseParallelGC -Dlog4j2.disable.jmx=true)
-    # Class-data sharing: the first import that succeeds archives the classes it loaded (some
-    # 6,000 of the kernel's), per classpath and JVM; later runs map them instead of loading
-    # and verifying each (docker/README.md). KGREC_NEO4J_CDS=0 turns it off.
-    local archive new="" java_bin
+    # Class-data sharing: the importer's classes (some 6,000 of the kernel's) are archived
+    # once per classpath and JVM, by importing a two-node graph into a scratch home; imports
+    # then map them instead of loading and verifying each (docker/README.md). Making the
+    # archive never fails a command. KGREC_NEO4J_CDS=0 turns it off.
+    if [[ ${KGREC_NEO4J_CDS:-1} != 0 && "$*" == *"database import"* ]]; then
+        local archive
+        archive=$(class_archive "$cp" "${jvm[@]}")
+        [[ -n $archive ]] && jvm+=(-XX:SharedArchiveFile="$archive" -Xlog:cds=off -Xlog:cds+dynamic=off)
+    fi
+    # shellcheck disable=SC2086
+    NEO4J_HOME=$home NEO4J_CONF=${NEO4J_CONF:-$home/conf} java "${jvm[@]}" ${KGREC_NEO4J_JAVA_OPTS:-} \
+        -cp "$cp" org.neo4j.cli.AdminTool "$@" 9>&-
+}
+
+# class_archive CP JVM_OPTION...: the path of the importer's class-data archive for CP and
+# this JVM, made first if missing; nothing when it cannot be made.
+class_archive() {
+    local cp=$1 java_bin archive scratch
+    shift
     java_bin=$(readlink -f "$(command -v java)")
     archive=$CACHE/neo4j-admin-$(printf '%s\n%s' "$cp" "$(cd "$(dirname "$java_bin")/.." &&
         stat -c '%n %s %Y' "$java_bin" lib/modules lib/server/classes.jsa 2>/dev/null)" |
         sha256sum | cut -c1-16).jsa
-    if [[ ${KGREC_NEO4J_CDS:-1} == 0 ]]; then
-        :
-    elif [[ -s $archive ]]; then
-        jvm+=(-XX:SharedArchiveFile="$archive" -Xlog:cds=off -Xlog:cds+dynamic=off)
-    elif [[ "$*" == *"database import full"* ]]; then
-        mkdir -p "$CACHE"
-        new=$(mktemp -u "$archive.XXXXXX")
-        jvm+=(-XX:ArchiveClassesAtExit="$new" -Xlog:cds=off -Xlog:cds+dynamic=off)
+    if [[ ! -s $archive ]]; then
+        mkdir -p "$CACHE" 2>/dev/null && scratch=$(mktemp -d 2>/dev/null) || return 0
+        say "archiving the importer's classes (once per classpath and JVM)..."
+        printf ':ID,name\n0,a\n1,b\n' >"$scratch/nodes.csv"
+        printf ':START_ID,:END_ID,:TYPE,weight:double\n0,1,R,1.0\n' >"$scratch/relationships.csv"
+        mkdir -p "$scratch/home/conf"
+        if NEO4J_HOME=$scratch/home NEO4J_CONF=$scratch/home/conf java "$@" \
+            -XX:ArchiveClassesAtExit="$scratch/classes.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off \
+            -cp "$cp" org.neo4j.cli.AdminTool database import full neo4j \
+            --nodes="$scratch/nodes.csv" --relationships="$scratch/relationships.csv" \
+            >/dev/null 2>&1 9>&- &&
+            [[ -s $scratch/classes.jsa ]]; then
+            # copied beside the archive, then renamed: a reader never maps half a file
+            { cp "$scratch/classes.jsa" "$archive.$$" && mv -f "$archive.$$" "$archive"; } \
+                2>/dev/null || rm -f "$archive.$$"
+        fi
+        rm -rf -- "$scratch"
     fi
-    local rc=0
-    # shellcheck disable=SC2086
-    NEO4J_HOME=$home NEO4J_CONF=${NEO4J_CONF:-$home/conf} java "${jvm[@]}" ${KGREC_NEO4J_JAVA_OPTS:-} \
-        -cp "$cp" org.neo4j.cli.AdminTool "$@" 9>&- || rc=$?
-    if [[ -n $new ]]; then
-        if ((rc == 0)) && [[ -s $new ]]; then mv -f "$new" "$archive"; else rm -f "$new"; fi
-    fi
-    return "$rc"
+    [[ -s $archive ]] && echo "$archive"
+    return 0
 }
 
 cmd_status() {

@@ -51,8 +51,9 @@ _ERROR_LINES = 15
 #: memory) it links all relationship types in one pass over caches sized to that budget, which
 #: cost more than the passes a smaller budget takes. On 2 cores with 23 GB, a generated graph of
 #: 10 million relationships took 40 s with 1G, 34 s with 512M, 62 s with 2G and 71 s with the
-#: default; one of 2 million, 8.3 s with 1G and 9.4 s with the default (medians of 4; 512M was
-#: slower there). A graph far larger may want more: pass ``--max-off-heap-memory``.
+#: default (one run each); one of 2 million, 8.3 s with 1G and 9.4 s with the default (the
+#: importer's own totals, medians of 4; 512M was slower there). A graph far larger may want
+#: more: pass ``--max-off-heap-memory``.
 DEFAULT_OFF_HEAP = "1G"
 
 
