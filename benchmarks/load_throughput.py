@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 from typing import Callable
+from unittest.mock import patch
 
 import numpy as np
 from _env import RESULTS, ROOT, SHARED, machine, neo4j_server, versions, write_result
@@ -300,15 +301,12 @@ def importer_runs(store: MemoryGraphStore, repeats: int) -> dict:
     def run(setup: str) -> dict:
         env, options = IMPORTER_SETUPS[setup]
         home = Path(tempfile.mkdtemp(prefix="kgrec-bulk-home-"))
-        saved = dict(os.environ)
-        os.environ.update(env)
         try:
-            report = bulk_import(
-                store, home, admin=("bash", str(NEO4J_SCRIPT), "admin"), options=options
-            )
+            with patch.dict(os.environ, env):
+                report = bulk_import(
+                    store, home, admin=("bash", str(NEO4J_SCRIPT), "admin"), options=options
+                )
         finally:
-            os.environ.clear()
-            os.environ.update(saved)
             shutil.rmtree(home, ignore_errors=True)
         return {
             "files_seconds": round(report.files_seconds, 2),

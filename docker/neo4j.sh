@@ -253,12 +253,15 @@ cmd_admin() {
     if [[ ${KGREC_NEO4J_CDS:-1} != 0 && "$*" == *"database import"* ]]; then
         local archive
         archive=$(class_archive "$cp" "${jvm[@]}")
-        [[ -n $archive ]] && jvm+=(-XX:SharedArchiveFile="$archive" -Xlog:cds=off -Xlog:cds+dynamic=off)
+        [[ -n $archive ]] && jvm+=(-XX:SharedArchiveFile="$archive" "${QUIET_CDS[@]}")
     fi
     # shellcheck disable=SC2086
     NEO4J_HOME=$home NEO4J_CONF=${NEO4J_CONF:-$home/conf} java "${jvm[@]}" ${KGREC_NEO4J_JAVA_OPTS:-} \
         -cp "$cp" org.neo4j.cli.AdminTool "$@" 9>&-
 }
+
+# An archive that does not match this JVM is skipped silently: class-data sharing logs nothing.
+QUIET_CDS=(-Xlog:cds=off -Xlog:cds+dynamic=off)
 
 # class_archive CP JVM_OPTION...: the path of the importer's class-data archive for CP and
 # this JVM, made first if missing; nothing when it cannot be made.
@@ -276,7 +279,7 @@ class_archive() {
         printf ':START_ID,:END_ID,:TYPE,weight:double\n0,1,R,1.0\n' >"$scratch/relationships.csv"
         mkdir -p "$scratch/home/conf"
         if NEO4J_HOME=$scratch/home NEO4J_CONF=$scratch/home/conf java "$@" \
-            -XX:ArchiveClassesAtExit="$scratch/classes.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off \
+            -XX:ArchiveClassesAtExit="$scratch/classes.jsa" "${QUIET_CDS[@]}" \
             -cp "$cp" org.neo4j.cli.AdminTool database import full neo4j \
             --nodes="$scratch/nodes.csv" --relationships="$scratch/relationships.csv" \
             >/dev/null 2>&1 9>&- &&
